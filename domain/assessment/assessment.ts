@@ -1,0 +1,335 @@
+import type { Event } from '../shared/decider';
+import type { JsonObject, JsonValue } from '../shared/json';
+import type { QuestionType, Rubric } from './rubric';
+
+/**
+ * The Assessment aggregate: one stream per assessment, from start to completion.
+ *
+ *   (none) ──AssessmentStarted──▶ in_progress ──AssessmentSubmitted──▶ awaiting_async
+ *   awaiting_async ──EssayScored*──▶ awaiting_async ──AssessmentCompleted──▶ completed
+ *   in_progress | awaiting_async ──AssessmentFailed──▶ failed
+ *
+ * Responses are recorded and revised only while in_progress; multiple_choice and profile
+ * answers are rule-scored as they are recorded; essays are scored after submission.
+ */
+export const aggregateType = 'assessment';
+
+/** A question as it was when the assessment started; immutable afterwards. */
+export interface QuestionSnapshot {
+  question_id: string;
+  /** Catalog version of the question ("1", "2", …). */
+  version: string;
+  type: QuestionType;
+  prompt: string;
+  choices: string[] | null;
+  rubric: Rubric;
+  weight: number;
+  required: boolean;
+}
+
+export type PendingWork = 'essay_scoring' | 'recommendations';
+
+export interface AppliedRule {
+  /** Which rubric rule produced this line (e.g. `correct_choice`, or a profile rule id). */
+  rule: string;
+  /** What happened, in words. */
+  outcome: string;
+  /** Contribution to the question's score (the lines sum to the score, up to rounding). */
+  points: number;
+}
+
+export type AssessmentStarted = Event<
+  'AssessmentStarted',
+  {
+    assessment_id: string;
+    user_id: string;
+    role_id: string;
+    role_name: string;
+    questions: QuestionSnapshot[];
+    started_at: string;
+    expires_at: string;
+    metadata: JsonObject | null;
+  }
+>;
+
+export type ResponseRecorded = Event<
+  'ResponseRecorded',
+  {
+    assessment_id: string;
+    question_id: string;
+    question_version: string;
+    answer: JsonValue;
+    /** 1 for the first answer to the question, then 2, 3, … for each revision. */
+    revision: number;
+    submitted_at: string;
+  }
+>;
+
+export type ResponseRuleScored = Event<
+  'ResponseRuleScored',
+  {
+    assessment_id: string;
+    question_id: string;
+    question_version: string;
+    /** The response revision this score belongs to. */
+    revision: number;
+    score: number;
+    max_score: number;
+    rules_applied: AppliedRule[];
+    explanation: string;
+  }
+>;
+
+export type AssessmentSubmitted = Event<
+  'AssessmentSubmitted',
+  {
+    assessment_id: string;
+    answered: number;
+    total: number;
+    rule_score_total: number;
+    rule_score_max: number;
+    pending: PendingWork[];
+    submitted_at: string;
+  }
+>;
+
+/** Provisional: produced by the essay-scoring flow (a later issue). */
+export type EssayScored = Event<
+  'EssayScored',
+  {
+    assessment_id: string;
+    question_id: string;
+    question_version: string;
+    revision: number;
+    score: number;
+    max_score: number;
+    /** Per-criterion result, e.g. `[{criterion_id, score, rationale}]`. */
+    criteria: JsonValue;
+    explanation: string;
+    model: string;
+    prompt_version: string;
+    degraded: boolean;
+    latency_ms: number | null;
+    cost_cents: number | null;
+  }
+>;
+
+/** Provisional: produced when recommendations are ready (a later issue). */
+export type AssessmentCompleted = Event<
+  'AssessmentCompleted',
+  {
+    assessment_id: string;
+    completed_at: string;
+    degraded: boolean;
+  }
+>;
+
+/** Provisional: produced when async processing gives up (a later issue). */
+export type AssessmentFailed = Event<
+  'AssessmentFailed',
+  {
+    assessment_id: string;
+    failed_at: string;
+    reason: string;
+  }
+>;
+
+export type AssessmentEvent =
+  | AssessmentStarted
+  | ResponseRecorded
+  | ResponseRuleScored
+  | AssessmentSubmitted
+  | EssayScored
+  | AssessmentCompleted
+  | AssessmentFailed;
+
+const eventTypeSet: Record<AssessmentEvent['type'], true> = {
+  AssessmentStarted: true,
+  ResponseRecorded: true,
+  ResponseRuleScored: true,
+  AssessmentSubmitted: true,
+  EssayScored: true,
+  AssessmentCompleted: true,
+  AssessmentFailed: true,
+};
+export const assessmentEventTypes = Object.keys(eventTypeSet) as AssessmentEvent['type'][];
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+export interface RecordedResponse {
+  answer: JsonValue;
+  revision: number;
+  question_version: string;
+  submitted_at: string;
+}
+
+export interface QuestionScore {
+  score: number;
+  max_score: number;
+  revision: number;
+}
+
+interface StartedAssessment {
+  assessment_id: string;
+  user_id: string;
+  role_id: string;
+  role_name: string;
+  questions: QuestionSnapshot[];
+  started_at: string;
+  expires_at: string;
+  /** Latest response per question id. */
+  responses: Record<string, RecordedResponse>;
+  /** Latest rule score per question id (multiple_choice and profile). */
+  rule_scores: Record<string, QuestionScore>;
+  /** Essay scores per question id. */
+  essay_scores: Record<string, QuestionScore>;
+  degraded: boolean;
+}
+
+export interface NotStarted {
+  status: 'not_started';
+}
+
+export interface InProgress extends StartedAssessment {
+  status: 'in_progress';
+}
+
+interface Submitted extends StartedAssessment {
+  submitted_at: string;
+  pending: PendingWork[];
+}
+
+export interface AwaitingAsync extends Submitted {
+  status: 'awaiting_async';
+}
+
+export interface Completed extends Submitted {
+  status: 'completed';
+  completed_at: string;
+}
+
+export interface Failed extends StartedAssessment {
+  status: 'failed';
+  submitted_at: string | null;
+  failed_at: string;
+  reason: string;
+}
+
+export type AssessmentState = NotStarted | InProgress | AwaitingAsync | Completed | Failed;
+export type AssessmentStatus = AssessmentState['status'];
+
+export const initialState = (): AssessmentState => ({ status: 'not_started' });
+
+export function evolve(state: AssessmentState, event: AssessmentEvent): AssessmentState {
+  switch (event.type) {
+    case 'AssessmentStarted': {
+      if (state.status !== 'not_started') return state;
+      const d = event.data;
+      return {
+        status: 'in_progress',
+        assessment_id: d.assessment_id,
+        user_id: d.user_id,
+        role_id: d.role_id,
+        role_name: d.role_name,
+        questions: d.questions,
+        started_at: d.started_at,
+        expires_at: d.expires_at,
+        responses: {},
+        rule_scores: {},
+        essay_scores: {},
+        degraded: false,
+      };
+    }
+    case 'ResponseRecorded': {
+      if (state.status !== 'in_progress') return state;
+      const d = event.data;
+      return {
+        ...state,
+        responses: {
+          ...state.responses,
+          [d.question_id]: {
+            answer: d.answer,
+            revision: d.revision,
+            question_version: d.question_version,
+            submitted_at: d.submitted_at,
+          },
+        },
+      };
+    }
+    case 'ResponseRuleScored': {
+      if (state.status !== 'in_progress') return state;
+      const d = event.data;
+      return {
+        ...state,
+        rule_scores: {
+          ...state.rule_scores,
+          [d.question_id]: { score: d.score, max_score: d.max_score, revision: d.revision },
+        },
+      };
+    }
+    case 'AssessmentSubmitted': {
+      if (state.status !== 'in_progress') return state;
+      return { ...state, status: 'awaiting_async', submitted_at: event.data.submitted_at, pending: event.data.pending };
+    }
+    case 'EssayScored': {
+      if (state.status !== 'awaiting_async') return state;
+      const d = event.data;
+      const essayScores = {
+        ...state.essay_scores,
+        [d.question_id]: { score: d.score, max_score: d.max_score, revision: d.revision },
+      };
+      const essaysLeft = state.questions.some(
+        (q) => q.type === 'essay' && state.responses[q.question_id] !== undefined && !essayScores[q.question_id],
+      );
+      return {
+        ...state,
+        essay_scores: essayScores,
+        degraded: state.degraded || d.degraded,
+        pending: essaysLeft ? state.pending : state.pending.filter((work) => work !== 'essay_scoring'),
+      };
+    }
+    case 'AssessmentCompleted': {
+      if (state.status !== 'awaiting_async') return state;
+      return {
+        ...state,
+        status: 'completed',
+        completed_at: event.data.completed_at,
+        pending: [],
+        degraded: state.degraded || event.data.degraded,
+      };
+    }
+    case 'AssessmentFailed': {
+      if (state.status !== 'in_progress' && state.status !== 'awaiting_async') return state;
+      return {
+        ...startedPart(state),
+        status: 'failed',
+        submitted_at: state.status === 'awaiting_async' ? state.submitted_at : null,
+        failed_at: event.data.failed_at,
+        reason: event.data.reason,
+      };
+    }
+    default: {
+      // A compile error here means an event type is not handled above. At run time an event
+      // type this code does not know (written by a newer version) leaves the state unchanged.
+      const _unhandled: never = event;
+      return state;
+    }
+  }
+}
+
+function startedPart(state: InProgress | AwaitingAsync): StartedAssessment {
+  return {
+    assessment_id: state.assessment_id,
+    user_id: state.user_id,
+    role_id: state.role_id,
+    role_name: state.role_name,
+    questions: state.questions,
+    started_at: state.started_at,
+    expires_at: state.expires_at,
+    responses: state.responses,
+    rule_scores: state.rule_scores,
+    essay_scores: state.essay_scores,
+    degraded: state.degraded,
+  };
+}

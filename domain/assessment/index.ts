@@ -1,0 +1,6 @@
+export * from './assessment';
+export * from './decide';
+export * from './rubric';
+export * from './ruleScoring';
+export * from './answers';
+export * from './questionDefinition';

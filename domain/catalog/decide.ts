@@ -1,0 +1,536 @@
+import type { QuestionDefinition } from '../assessment/questionDefinition';
+import { validateQuestionDefinition } from '../assessment/questionDefinition';
+import type { QuestionType } from '../assessment/rubric';
+import type { Command, Decider } from '../shared/decider';
+import { domainError } from '../shared/errors';
+import type { JsonObject } from '../shared/json';
+import { isPlainObject } from '../shared/json';
+import {
+  describe,
+  optionalJsonObject,
+  optionalText,
+  requireAdmin,
+  requireText,
+  requireUuid,
+} from '../shared/validation';
+import type { CredentialDefinition, CredentialEvent, CredentialState } from './credential';
+import { credentialAggregateType, credentialEventTypes, evolveCredential, initialCredentialState } from './credential';
+import type { QuestionEvent, QuestionState } from './question';
+import { evolveQuestion, initialQuestionState, questionAggregateType, questionEventTypes } from './question';
+import type { RoleDefinition, RoleEvent, RoleState, SkillRequirement } from './role';
+import { evolveRole, initialRoleState, roleAggregateType, roleEventTypes } from './role';
+
+/**
+ * Catalog commands. Only an admin (or the system) may change the catalog. Revisions are
+ * partial: fields left out (or null) keep their current value, and the event carries the
+ * complete definition after the change.
+ */
+
+// --- Roles -------------------------------------------------------------------------------------
+
+export type CreateRole = Command<
+  'CreateRole',
+  { role_id: string; name: string; description?: string | null; skills_profile: SkillRequirement[] }
+>;
+export type ReviseRole = Command<
+  'ReviseRole',
+  { role_id: string; name?: string | null; description?: string | null; skills_profile?: SkillRequirement[] | null }
+>;
+export type RetireRole = Command<'RetireRole', { role_id: string; reason?: string | null }>;
+export type RoleCommand = CreateRole | ReviseRole | RetireRole;
+
+// --- Questions ---------------------------------------------------------------------------------
+
+export type CreateQuestion = Command<
+  'CreateQuestion',
+  {
+    question_id: string;
+    role_id: string;
+    question_type: QuestionType;
+    prompt: string;
+    choices: string[] | null;
+    /** A rubric in the format of domain/assessment/RUBRICS.md. */
+    rubric: unknown;
+    weight: number;
+    required: boolean;
+  }
+>;
+export type ReviseQuestion = Command<
+  'ReviseQuestion',
+  {
+    question_id: string;
+    /** Changing to essay or profile drops the choices. */
+    question_type?: QuestionType | null;
+    prompt?: string | null;
+    choices?: string[] | null;
+    rubric?: unknown;
+    weight?: number | null;
+    required?: boolean | null;
+  }
+>;
+export type RetireQuestion = Command<'RetireQuestion', { question_id: string; reason?: string | null }>;
+export type QuestionCommand = CreateQuestion | ReviseQuestion | RetireQuestion;
+
+// --- Credentials -------------------------------------------------------------------------------
+
+export type CreateCredential = Command<
+  'CreateCredential',
+  {
+    credential_id: string;
+    title: string;
+    description?: string | null;
+    skills: string[];
+    provider?: string | null;
+    metadata?: JsonObject | null;
+  }
+>;
+export type ReviseCredential = Command<
+  'ReviseCredential',
+  {
+    credential_id: string;
+    title?: string | null;
+    description?: string | null;
+    skills?: string[] | null;
+    provider?: string | null;
+    metadata?: JsonObject | null;
+  }
+>;
+export type RetireCredential = Command<'RetireCredential', { credential_id: string; reason?: string | null }>;
+export type CredentialCommand = CreateCredential | ReviseCredential | RetireCredential;
+
+export type CatalogCommand = RoleCommand | QuestionCommand | CredentialCommand;
+export type CatalogEvent = RoleEvent | QuestionEvent | CredentialEvent;
+
+const roleCommandSet: Record<RoleCommand['type'], true> = { CreateRole: true, ReviseRole: true, RetireRole: true };
+const questionCommandSet: Record<QuestionCommand['type'], true> = {
+  CreateQuestion: true,
+  ReviseQuestion: true,
+  RetireQuestion: true,
+};
+const credentialCommandSet: Record<CredentialCommand['type'], true> = {
+  CreateCredential: true,
+  ReviseCredential: true,
+  RetireCredential: true,
+};
+export const roleCommandTypes = Object.keys(roleCommandSet) as RoleCommand['type'][];
+export const questionCommandTypes = Object.keys(questionCommandSet) as QuestionCommand['type'][];
+export const credentialCommandTypes = Object.keys(credentialCommandSet) as CredentialCommand['type'][];
+export const catalogCommandTypes: CatalogCommand['type'][] = [
+  ...roleCommandTypes,
+  ...questionCommandTypes,
+  ...credentialCommandTypes,
+];
+export const catalogEventTypes: CatalogEvent['type'][] = [
+  ...roleEventTypes,
+  ...questionEventTypes,
+  ...credentialEventTypes,
+];
+
+export type CatalogAggregateType =
+  typeof roleAggregateType | typeof questionAggregateType | typeof credentialAggregateType;
+
+const isRoleType = (type: string): boolean => type in roleCommandSet || (roleEventTypes as string[]).includes(type);
+const isQuestionType = (type: string): boolean =>
+  type in questionCommandSet || (questionEventTypes as string[]).includes(type);
+
+/** `role`, `question` or `credential`: the catalog holds three kinds of aggregate. */
+export function aggregateTypeOf(message: CatalogCommand | CatalogEvent): CatalogAggregateType {
+  if (isRoleType(message.type)) return roleAggregateType;
+  if (isQuestionType(message.type)) return questionAggregateType;
+  return credentialAggregateType;
+}
+
+export function aggregateIdOf(command: CatalogCommand): string {
+  switch (command.type) {
+    case 'CreateRole':
+    case 'ReviseRole':
+    case 'RetireRole':
+      return command.data.role_id;
+    case 'CreateQuestion':
+    case 'ReviseQuestion':
+    case 'RetireQuestion':
+      return command.data.question_id;
+    case 'CreateCredential':
+    case 'ReviseCredential':
+    case 'RetireCredential':
+      return command.data.credential_id;
+    default: {
+      const unknown: never = command;
+      throw domainError('INVALID_COMMAND', `Unknown catalog command ${describe((unknown as { type: unknown }).type)}.`);
+    }
+  }
+}
+
+// --- Role decisions ----------------------------------------------------------------------------
+
+const MAX_ROLE_NAME = 64;
+const MAX_DESCRIPTION = 5000;
+
+function validateSkillsProfile(value: unknown): SkillRequirement[] {
+  const fail = (message: string): never => {
+    throw domainError('INVALID_ROLE', `skills_profile ${message}`, { field: 'skills_profile' });
+  };
+  if (!Array.isArray(value) || value.length === 0) {
+    return fail('must be a non-empty list of {"skill", "level"?, "weight"?}.');
+  }
+  const seen = new Set<string>();
+  return value.map((entry, i): SkillRequirement => {
+    if (!isPlainObject(entry)) return fail(`[${i}] must be an object {"skill", "level"?, "weight"?}.`);
+    const unknownKey = Object.keys(entry).find((k) => !['skill', 'level', 'weight'].includes(k));
+    if (unknownKey !== undefined)
+      return fail(`[${i}].${unknownKey} is not a known key (allowed: skill, level, weight).`);
+    if (typeof entry.skill !== 'string' || entry.skill.trim().length === 0 || entry.skill.trim().length > 100) {
+      return fail(`[${i}].skill must be a skill name of 1 to 100 characters.`);
+    }
+    const skill = entry.skill.trim();
+    if (seen.has(skill.toLowerCase())) return fail(`lists "${skill}" twice.`);
+    seen.add(skill.toLowerCase());
+    const requirement: SkillRequirement = { skill };
+    if (entry.level !== undefined && entry.level !== null) {
+      if (!Number.isInteger(entry.level) || (entry.level as number) < 1 || (entry.level as number) > 5) {
+        return fail(`[${i}].level must be a whole number from 1 to 5, got ${describe(entry.level)}.`);
+      }
+      requirement.level = entry.level as number;
+    }
+    if (entry.weight !== undefined && entry.weight !== null) {
+      if (typeof entry.weight !== 'number' || !Number.isFinite(entry.weight) || entry.weight <= 0) {
+        return fail(`[${i}].weight must be a number above 0, got ${describe(entry.weight)}.`);
+      }
+      requirement.weight = entry.weight;
+    }
+    return requirement;
+  });
+}
+
+function validateRoleDefinition(input: Record<keyof RoleDefinition, unknown>): RoleDefinition {
+  return {
+    name: requireText(input.name, 'name', { code: 'INVALID_ROLE', maxLength: MAX_ROLE_NAME }),
+    description: requireText(input.description ?? '', 'description', {
+      code: 'INVALID_ROLE',
+      allowEmpty: true,
+      maxLength: MAX_DESCRIPTION,
+    }),
+    skills_profile: validateSkillsProfile(input.skills_profile),
+  };
+}
+
+export function createRole(command: CreateRole, state: RoleState): RoleEvent[] {
+  requireAdmin(command.metadata.actor, 'create a role');
+  const roleId = requireUuid(command.data.role_id, 'role_id');
+  if (state.status !== 'none') throw domainError('ROLE_ALREADY_EXISTS', `Role ${roleId} already exists.`);
+  const { name, description, skills_profile } = command.data;
+  const definition = validateRoleDefinition({ name, description, skills_profile });
+  return [{ type: 'RoleCreated', data: { role_id: roleId, ...definition } }];
+}
+
+export function reviseRole(command: ReviseRole, state: RoleState): RoleEvent[] {
+  requireAdmin(command.metadata.actor, 'revise a role');
+  const roleId = requireUuid(command.data.role_id, 'role_id');
+  if (state.status === 'none') throw domainError('ROLE_NOT_FOUND', `No role with id ${roleId}.`);
+  if (state.status === 'retired') throw domainError('ROLE_RETIRED', `Role ${roleId} is retired and cannot be revised.`);
+  const { name, description, skills_profile } = command.data;
+  requireSomething({ name, description, skills_profile }, 'role');
+  const definition = validateRoleDefinition({
+    name: name ?? state.name,
+    description: description ?? state.description,
+    skills_profile: skills_profile ?? state.skills_profile,
+  });
+  return [{ type: 'RoleRevised', data: { role_id: roleId, ...definition } }];
+}
+
+export function retireRole(command: RetireRole, state: RoleState): RoleEvent[] {
+  requireAdmin(command.metadata.actor, 'retire a role');
+  const roleId = requireUuid(command.data.role_id, 'role_id');
+  if (state.status === 'none') throw domainError('ROLE_NOT_FOUND', `No role with id ${roleId}.`);
+  if (state.status === 'retired') throw domainError('ROLE_RETIRED', `Role ${roleId} is already retired.`);
+  const reason = optionalText(command.data.reason, 'reason', { maxLength: 1000 });
+  return [{ type: 'RoleRetired', data: { role_id: roleId, reason } }];
+}
+
+export function decideRole(command: RoleCommand, state: RoleState): RoleEvent[] {
+  switch (command.type) {
+    case 'CreateRole':
+      return createRole(command, state);
+    case 'ReviseRole':
+      return reviseRole(command, state);
+    case 'RetireRole':
+      return retireRole(command, state);
+    default: {
+      const _unhandled: never = command;
+      return unknownCommand(_unhandled);
+    }
+  }
+}
+
+// --- Question decisions ------------------------------------------------------------------------
+
+const questionCodes = { question: 'INVALID_QUESTION', rubric: 'INVALID_RUBRIC' } as const;
+
+export function createQuestion(command: CreateQuestion, state: QuestionState): QuestionEvent[] {
+  requireAdmin(command.metadata.actor, 'create a question');
+  const questionId = requireUuid(command.data.question_id, 'question_id');
+  const roleId = requireUuid(command.data.role_id, 'role_id');
+  if (state.status !== 'none') throw domainError('QUESTION_ALREADY_EXISTS', `Question ${questionId} already exists.`);
+  const definition = validateQuestionDefinition(command.data, questionCodes);
+  return [{ type: 'QuestionCreated', data: { question_id: questionId, role_id: roleId, version: '1', ...definition } }];
+}
+
+export function reviseQuestion(command: ReviseQuestion, state: QuestionState): QuestionEvent[] {
+  requireAdmin(command.metadata.actor, 'revise a question');
+  const questionId = requireUuid(command.data.question_id, 'question_id');
+  if (state.status === 'none') throw domainError('QUESTION_NOT_FOUND', `No question with id ${questionId}.`);
+  if (state.status === 'retired') {
+    throw domainError('QUESTION_RETIRED', `Question ${questionId} is retired and cannot be revised.`);
+  }
+  const { question_type, prompt, choices, rubric, weight, required } = command.data;
+  requireSomething({ question_type, prompt, choices, rubric, weight, required }, 'question');
+  const type = question_type ?? state.question_type;
+  const nextChoices = choices ?? (type === 'multiple_choice' ? state.choices : null);
+  const merged: Record<keyof QuestionDefinition, unknown> = {
+    question_type: type,
+    prompt: prompt ?? state.prompt,
+    choices: nextChoices,
+    rubric: rubric ?? state.rubric,
+    weight: weight ?? state.weight,
+    required: required ?? state.required,
+  };
+  const definition = validateQuestionDefinition(merged, questionCodes);
+  const version = String(Number(state.version) + 1);
+  return [
+    { type: 'QuestionRevised', data: { question_id: questionId, role_id: state.role_id, version, ...definition } },
+  ];
+}
+
+export function retireQuestion(command: RetireQuestion, state: QuestionState): QuestionEvent[] {
+  requireAdmin(command.metadata.actor, 'retire a question');
+  const questionId = requireUuid(command.data.question_id, 'question_id');
+  if (state.status === 'none') throw domainError('QUESTION_NOT_FOUND', `No question with id ${questionId}.`);
+  if (state.status === 'retired') throw domainError('QUESTION_RETIRED', `Question ${questionId} is already retired.`);
+  const reason = optionalText(command.data.reason, 'reason', { maxLength: 1000 });
+  return [{ type: 'QuestionRetired', data: { question_id: questionId, version: state.version, reason } }];
+}
+
+export function decideQuestion(command: QuestionCommand, state: QuestionState): QuestionEvent[] {
+  switch (command.type) {
+    case 'CreateQuestion':
+      return createQuestion(command, state);
+    case 'ReviseQuestion':
+      return reviseQuestion(command, state);
+    case 'RetireQuestion':
+      return retireQuestion(command, state);
+    default: {
+      const _unhandled: never = command;
+      return unknownCommand(_unhandled);
+    }
+  }
+}
+
+// --- Credential decisions ----------------------------------------------------------------------
+
+const MAX_TITLE = 300;
+const MAX_SKILLS = 100;
+
+function validateCredentialDefinition(input: Record<keyof CredentialDefinition, unknown>): CredentialDefinition {
+  const title = requireText(input.title, 'title', { code: 'INVALID_CREDENTIAL', maxLength: MAX_TITLE });
+  const description = requireText(input.description ?? '', 'description', {
+    code: 'INVALID_CREDENTIAL',
+    allowEmpty: true,
+    maxLength: MAX_DESCRIPTION,
+  });
+  const skillsValue = input.skills;
+  if (
+    !Array.isArray(skillsValue) ||
+    skillsValue.length === 0 ||
+    skillsValue.length > MAX_SKILLS ||
+    !skillsValue.every((s): s is string => typeof s === 'string' && s.trim().length > 0 && s.trim().length <= 100)
+  ) {
+    throw domainError(
+      'INVALID_CREDENTIAL',
+      `skills must be a list of 1 to ${MAX_SKILLS} skill names (each 1 to 100 characters).`,
+      { field: 'skills' },
+    );
+  }
+  const skills = skillsValue.map((s) => s.trim());
+  const lower = skills.map((s) => s.toLowerCase());
+  const repeated = skills.find((_s, i) => lower.indexOf(lower[i]!) !== i);
+  if (repeated !== undefined) {
+    throw domainError('INVALID_CREDENTIAL', `skills lists "${repeated}" twice.`, { field: 'skills' });
+  }
+  return {
+    title,
+    description,
+    skills,
+    provider: optionalText(input.provider, 'provider', { code: 'INVALID_CREDENTIAL', maxLength: 200 }),
+    metadata: optionalJsonObject(input.metadata, 'metadata', 'INVALID_CREDENTIAL'),
+  };
+}
+
+export function createCredential(command: CreateCredential, state: CredentialState): CredentialEvent[] {
+  requireAdmin(command.metadata.actor, 'create a credential');
+  const credentialId = requireUuid(command.data.credential_id, 'credential_id');
+  if (state.status !== 'none') {
+    throw domainError('CREDENTIAL_ALREADY_EXISTS', `Credential ${credentialId} already exists.`);
+  }
+  const definition = validateCredentialDefinition({
+    title: command.data.title,
+    description: command.data.description,
+    skills: command.data.skills,
+    provider: command.data.provider,
+    metadata: command.data.metadata,
+  });
+  return [{ type: 'CredentialCreated', data: { credential_id: credentialId, ...definition } }];
+}
+
+export function reviseCredential(command: ReviseCredential, state: CredentialState): CredentialEvent[] {
+  requireAdmin(command.metadata.actor, 'revise a credential');
+  const credentialId = requireUuid(command.data.credential_id, 'credential_id');
+  if (state.status === 'none') throw domainError('CREDENTIAL_NOT_FOUND', `No credential with id ${credentialId}.`);
+  if (state.status === 'retired') {
+    throw domainError('CREDENTIAL_RETIRED', `Credential ${credentialId} is retired and cannot be revised.`);
+  }
+  const { title, description, skills, provider, metadata } = command.data;
+  requireSomething({ title, description, skills, provider, metadata }, 'credential');
+  const definition = validateCredentialDefinition({
+    title: title ?? state.title,
+    description: description ?? state.description,
+    skills: skills ?? state.skills,
+    provider: provider ?? state.provider,
+    metadata: metadata ?? state.metadata,
+  });
+  return [{ type: 'CredentialRevised', data: { credential_id: credentialId, ...definition } }];
+}
+
+export function retireCredential(command: RetireCredential, state: CredentialState): CredentialEvent[] {
+  requireAdmin(command.metadata.actor, 'retire a credential');
+  const credentialId = requireUuid(command.data.credential_id, 'credential_id');
+  if (state.status === 'none') throw domainError('CREDENTIAL_NOT_FOUND', `No credential with id ${credentialId}.`);
+  if (state.status === 'retired') {
+    throw domainError('CREDENTIAL_RETIRED', `Credential ${credentialId} is already retired.`);
+  }
+  const reason = optionalText(command.data.reason, 'reason', { maxLength: 1000 });
+  return [{ type: 'CredentialRetired', data: { credential_id: credentialId, reason } }];
+}
+
+export function decideCredential(command: CredentialCommand, state: CredentialState): CredentialEvent[] {
+  switch (command.type) {
+    case 'CreateCredential':
+      return createCredential(command, state);
+    case 'ReviseCredential':
+      return reviseCredential(command, state);
+    case 'RetireCredential':
+      return retireCredential(command, state);
+    default: {
+      const _unhandled: never = command;
+      return unknownCommand(_unhandled);
+    }
+  }
+}
+
+// --- The catalog as one decider ----------------------------------------------------------------
+
+/**
+ * One decider for the whole catalog context (one commands topic, one events topic). A stream
+ * holds one aggregate; its kind follows from the first event. The three sub-states let each
+ * aggregate's rules stay in their own functions.
+ */
+export interface CatalogState {
+  role: RoleState;
+  question: QuestionState;
+  credential: CredentialState;
+}
+
+export const initialCatalogState = (): CatalogState => ({
+  role: initialRoleState(),
+  question: initialQuestionState(),
+  credential: initialCredentialState(),
+});
+
+export function evolveCatalog(state: CatalogState, event: CatalogEvent): CatalogState {
+  switch (event.type) {
+    case 'RoleCreated':
+    case 'RoleRevised':
+    case 'RoleRetired':
+      return { ...state, role: evolveRole(state.role, event) };
+    case 'QuestionCreated':
+    case 'QuestionRevised':
+    case 'QuestionRetired':
+      return { ...state, question: evolveQuestion(state.question, event) };
+    case 'CredentialCreated':
+    case 'CredentialRevised':
+    case 'CredentialRetired':
+      return { ...state, credential: evolveCredential(state.credential, event) };
+    default: {
+      const _unhandled: never = event;
+      return state;
+    }
+  }
+}
+
+export function decideCatalog(command: CatalogCommand, state: CatalogState): CatalogEvent[] {
+  requireAdmin(command.metadata.actor, 'change the catalog');
+  const target = aggregateTypeOf(command);
+  const other = (['role', 'question', 'credential'] as const).find(
+    (kind) => kind !== target && state[kind].status !== 'none',
+  );
+  if (other !== undefined) {
+    throw domainError(
+      'CATALOG_ID_IN_USE',
+      `${aggregateIdOf(command)} is the id of a ${other}, not of a ${target}; use a fresh id (idFromKey('${target}', …)).`,
+    );
+  }
+  switch (command.type) {
+    case 'CreateRole':
+    case 'ReviseRole':
+    case 'RetireRole':
+      return decideRole(command, state.role);
+    case 'CreateQuestion':
+    case 'ReviseQuestion':
+    case 'RetireQuestion':
+      return decideQuestion(command, state.question);
+    case 'CreateCredential':
+    case 'ReviseCredential':
+    case 'RetireCredential':
+      return decideCredential(command, state.credential);
+    default: {
+      const _unhandled: never = command;
+      return unknownCommand(_unhandled);
+    }
+  }
+}
+
+export const catalogDecider: Decider<CatalogCommand, CatalogEvent, CatalogState> = {
+  initialState: initialCatalogState,
+  evolve: evolveCatalog,
+  decide: decideCatalog,
+};
+
+export const roleDecider: Decider<RoleCommand, RoleEvent, RoleState> = {
+  initialState: initialRoleState,
+  evolve: evolveRole,
+  decide: decideRole,
+};
+export const questionDecider: Decider<QuestionCommand, QuestionEvent, QuestionState> = {
+  initialState: initialQuestionState,
+  evolve: evolveQuestion,
+  decide: decideQuestion,
+};
+export const credentialDecider: Decider<CredentialCommand, CredentialEvent, CredentialState> = {
+  initialState: initialCredentialState,
+  evolve: evolveCredential,
+  decide: decideCredential,
+};
+
+// --- helpers -----------------------------------------------------------------------------------
+
+function requireSomething(fields: Record<string, unknown>, what: string): void {
+  if (Object.values(fields).every((v) => v === undefined || v === null)) {
+    throw domainError(
+      'NOTHING_TO_REVISE',
+      `A ${what} revision must change at least one of: ${Object.keys(fields).join(', ')}.`,
+    );
+  }
+}
+
+function unknownCommand(command: never): never {
+  throw domainError('INVALID_COMMAND', `Unknown catalog command ${describe((command as { type: unknown }).type)}.`);
+}

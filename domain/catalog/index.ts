@@ -1,0 +1,4 @@
+export * from './role';
+export * from './question';
+export * from './credential';
+export * from './decide';

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `npm start`: installs what is missing, brings the local stack up, starts microcred and
+# prints its URLs. Ctrl-C stops the app; `npm run stack -- down` stops the servers.
+set -euo pipefail
+. "$(dirname "$0")/setup.sh"
+setup_all
+
+bash "$REPO_ROOT/ops/stack.sh" up
+
+PORT="${PORT:-3000}"
+HOST="${HOST:-127.0.0.1}"
+mkdir -p "$STACK_DIR/logs"
+say "starting microcred (logs: $STACK_DIR/logs/app.log)"
+node "$REPO_ROOT/dist/services/main.js" > >(tee -a "$STACK_DIR/logs/app.log") 2>&1 &
+APP_PID=$!
+trap 'kill -TERM $APP_PID 2>/dev/null; wait $APP_PID 2>/dev/null; exit 0' INT TERM
+
+deadline=$((SECONDS + 120))
+until curl -fsS "http://$HOST:$PORT/readyz" >/dev/null 2>&1; do
+  kill -0 $APP_PID 2>/dev/null || die "microcred exited during start; see $STACK_DIR/logs/app.log"
+  [ $SECONDS -lt $deadline ] || { kill -TERM $APP_PID 2>/dev/null; die "microcred was not ready within 2 minutes; see $STACK_DIR/logs/app.log and http://$HOST:$PORT/readyz"; }
+  sleep 1
+done
+
+cat >&2 <<MSG
+
+  microcred is up
+    API         http://$HOST:$PORT/api/v1
+    Readiness   http://$HOST:$PORT/readyz
+    Kafka       ${KAFKA_BROKERS:-127.0.0.1:${KAFKA_PORT:-9092}}
+    Registry    ${SCHEMA_REGISTRY_URL:-http://127.0.0.1:${SCHEMA_REGISTRY_PORT:-8081}/apis/ccompat/v7}
+    Postgres    ${DATABASE_URL:-postgres://microcred@127.0.0.1:${PGPORT:-5432}/microcred}
+    Elastic     ${ELASTICSEARCH_URL:-http://127.0.0.1:${ES_PORT:-9200}}
+  Stop the app with Ctrl-C, the servers with: npm run stack -- down
+
+MSG
+wait $APP_PID

@@ -1,0 +1,110 @@
+import type { PoolClient } from 'pg';
+import type { Position } from '../../services/messaging/envelopes';
+import type { MessageCodec } from '../../services/messaging/messageCodec';
+import type { Consumer } from '../../services/platform/kafka/kafka';
+import type { Logger } from '../../services/platform/logger';
+import type { Platform } from '../../services/platform/platform';
+import { inTransaction } from '../../services/platform/postgres/pool';
+import type { Projection } from './projection';
+
+/**
+ * Runs one projection: a consumer group over its topics whose position lives in PostgreSQL
+ * (`projection_offsets`), written in the same transaction as the rows. On assignment it resumes
+ * from the stored offsets, so a crash mid-batch neither loses nor repeats an event.
+ */
+export class ProjectionRunner<T = unknown> {
+  private consumer?: Consumer;
+  private readonly logger: Logger;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly platform: Platform,
+    private readonly codec: MessageCodec,
+    readonly projection: Projection<T>,
+    private readonly groupPrefix = platform.config.KAFKA_CLIENT_ID,
+  ) {
+    this.logger = platform.logger.child({ component: 'projection', projection: projection.name });
+  }
+
+  async start(): Promise<void> {
+    const topics = this.projection.topics(this.platform.topics);
+    this.consumer = this.platform.kafka.consumer(`${this.groupPrefix}-projection-${this.projection.name}`, {
+      maxBatchSize: 500,
+      rebalance: async (event, partitions) => (event === 'assign' ? this.storedOffsets(partitions) : undefined),
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics });
+    await this.consumer.run({
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async ({ batch }) => this.handleBatch(batch.topic, batch.partition, batch.messages),
+    });
+    this.logger.info({ topics }, 'projection started');
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.disconnect().catch(() => undefined);
+  }
+
+  /** Called after every committed batch (used to wake read-your-writes waiters). */
+  onProgress(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async storedOffsets(partitions: { topic: string; partition: number }[]) {
+    if (partitions.length === 0) return [];
+    const { rows } = await this.platform.pool.query<{ topic: string; partition: number; next_offset: string }>(
+      'SELECT topic, partition, next_offset FROM projection_offsets WHERE projection = $1 AND topic = ANY($2)',
+      [this.projection.name, [...new Set(partitions.map((p) => p.topic))]],
+    );
+    const stored = new Map(rows.map((r) => [`${r.topic}/${r.partition}`, Number(r.next_offset)]));
+    // Never stored: start from the beginning of the log (offset 0 is clamped to the log start).
+    return partitions.map((p) => ({ ...p, offset: stored.get(`${p.topic}/${p.partition}`) ?? 0 }));
+  }
+
+  private async handleBatch(
+    topic: string,
+    partition: number,
+    messages: { offset: string; value: Buffer | null }[],
+  ): Promise<void> {
+    if (messages.length === 0) return;
+    const events: (T & Position)[] = [];
+    for (const m of messages) {
+      if (!m.value) continue;
+      const { schemaId, value } = await this.codec.decode<T>(m.value);
+      events.push({ ...value, topic, partition, offset: Number(m.offset), schema_id: schemaId });
+    }
+    const next = Number(messages[messages.length - 1]!.offset) + 1;
+    try {
+      await inTransaction(this.platform.pool, async (client) => {
+        // Lock our offset row: a second runner that briefly overlaps during a rebalance waits here,
+        // then sees the batch is already applied and skips it.
+        const current = await this.lockOffset(client, topic, partition);
+        const fresh = events.filter((e) => e.offset >= current);
+        for (const event of fresh) await this.projection.apply(client, event);
+        await client.query(
+          `INSERT INTO projection_offsets (projection, topic, partition, next_offset, updated_at) VALUES ($1, $2, $3, $4, NOW())
+           ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = GREATEST(projection_offsets.next_offset, EXCLUDED.next_offset), updated_at = NOW()`,
+          [this.projection.name, topic, partition, next],
+        );
+      });
+    } catch (err) {
+      this.logger.error({ err, topic, partition, from: messages[0]!.offset }, 'projection batch failed; retrying');
+      await new Promise((r) => setTimeout(r, 500));
+      throw err;
+    }
+    for (const l of this.listeners) l();
+  }
+
+  private async lockOffset(client: PoolClient, topic: string, partition: number): Promise<number> {
+    await client.query(
+      `INSERT INTO projection_offsets (projection, topic, partition, next_offset) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`,
+      [this.projection.name, topic, partition],
+    );
+    const { rows } = await client.query<{ next_offset: string }>(
+      'SELECT next_offset FROM projection_offsets WHERE projection = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
+      [this.projection.name, topic, partition],
+    );
+    return Number(rows[0]!.next_offset);
+  }
+}

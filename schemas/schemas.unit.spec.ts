@@ -1,0 +1,570 @@
+import type { Type } from 'avsc';
+import { v5 } from 'uuid';
+import type { BoundedContext } from '../domain';
+import { boundedContexts } from '../domain';
+import type { AssessmentCommand, AssessmentEvent, EssayScored } from '../domain/assessment';
+import { cloudProfile, essayDesign } from '../domain/assessment/rubricExamples';
+import {
+  advisor,
+  admin,
+  assessmentId,
+  background,
+  design,
+  orchestrator,
+  respond,
+  startCommand,
+  started,
+  toolbox,
+} from '../domain/assessment/testing/fixtures';
+import type { CatalogCommand } from '../domain/catalog';
+import type { UserCommand } from '../domain/identity';
+import type { Actor, CommandMetadata } from '../domain/shared/decider';
+import { idFromKey, userIdForEmail } from '../domain/shared/ids';
+import { avroType } from './avroTypes';
+import type { AvroRecordSchema, SchemaEntry } from './catalog';
+import { schemaCatalog, schemaFor, subjectOf } from './catalog';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyContext = BoundedContext<any, any, any>;
+type AnyCommand = { type: string; data: unknown; metadata: CommandMetadata };
+type AnyEvent = { type: string; data: unknown };
+
+const contexts = boundedContexts as readonly AnyContext[];
+const types = new Map<string, Type>();
+const typeOf = (entry: SchemaEntry): Type => {
+  let type = types.get(entry.path);
+  if (!type) {
+    type = avroType(entry.schema);
+    types.set(entry.path, type);
+  }
+  return type;
+};
+const roundTrip = (entry: SchemaEntry, value: unknown): unknown => {
+  const type = typeOf(entry);
+  return type.fromBuffer(type.toBuffer(value));
+};
+
+// ---------------------------------------------------------------------------------------------
+// Samples: real commands, decided by the real deciders, so that the samples are realistic.
+
+const now = '2025-03-01T09:30:00.000Z';
+const metaFor = (actor: Actor, key: string): CommandMetadata => ({ command_id: idFromKey('command', key), now, actor });
+const adaId = userIdForEmail('ada@example.com');
+const roleId = idFromKey('role', 'cloud-engineer');
+const questionId = idFromKey('question', 'orchestrator');
+const credentialId = idFromKey('credential', 'cka');
+
+interface Sample {
+  context: AnyContext;
+  given: AnyEvent[];
+  command: AnyCommand;
+}
+
+const identity = contexts.find((c) => c.name === 'identity')!;
+const catalog = contexts.find((c) => c.name === 'catalog')!;
+const assessment = contexts.find((c) => c.name === 'assessment')!;
+
+const userRegistered = {
+  type: 'UserRegistered',
+  data: { user_id: adaId, email: 'ada@example.com', role: 'student', profile: null, registered_at: now },
+};
+const identitySamples: { given: AnyEvent[]; command: UserCommand }[] = [
+  {
+    given: [],
+    command: {
+      type: 'RegisterUser',
+      data: { user_id: adaId, email: 'Ada@Example.com', role: 'student', profile: { name: 'Ada', locale: 'en-GB' } },
+      metadata: metaFor({ id: adaId, role: 'student' }, 'register'),
+    },
+  },
+  {
+    given: [],
+    command: {
+      type: 'RegisterUser',
+      data: { user_id: adaId, email: 'ada@example.com', role: 'admin' },
+      metadata: metaFor({ id: 'system:bootstrap', role: 'system' }, 'register-admin'),
+    },
+  },
+  {
+    given: [userRegistered],
+    command: { type: 'DisableUser', data: { user_id: adaId, reason: 'left' }, metadata: metaFor(admin, 'disable') },
+  },
+  {
+    given: [userRegistered],
+    command: { type: 'DisableUser', data: { user_id: adaId }, metadata: metaFor(admin, 'disable-2') },
+  },
+];
+
+const roleCreated = {
+  type: 'RoleCreated',
+  data: { role_id: roleId, name: 'Cloud engineer', description: '', skills_profile: [{ skill: 'aws' }] },
+};
+const questionCreated = {
+  type: 'QuestionCreated',
+  data: {
+    question_id: questionId,
+    role_id: roleId,
+    version: '1',
+    question_type: 'profile',
+    prompt: 'About you',
+    choices: null,
+    rubric: cloudProfile,
+    weight: 5,
+    required: false,
+  },
+};
+const credentialCreated = {
+  type: 'CredentialCreated',
+  data: {
+    credential_id: credentialId,
+    title: 'CKA',
+    description: '',
+    skills: ['kubernetes'],
+    provider: null,
+    metadata: null,
+  },
+};
+const catalogSamples: { given: AnyEvent[]; command: CatalogCommand }[] = [
+  {
+    given: [],
+    command: {
+      type: 'CreateRole',
+      data: {
+        role_id: roleId,
+        name: 'Cloud engineer',
+        description: 'Builds cloud platforms',
+        skills_profile: [{ skill: 'kubernetes', level: 3, weight: 2 }, { skill: 'aws' }],
+      },
+      metadata: metaFor(admin, 'create-role'),
+    },
+  },
+  {
+    given: [roleCreated],
+    command: {
+      type: 'ReviseRole',
+      data: { role_id: roleId, name: 'Platform engineer' },
+      metadata: metaFor(admin, 'r1'),
+    },
+  },
+  {
+    given: [roleCreated],
+    command: { type: 'RetireRole', data: { role_id: roleId, reason: 'merged' }, metadata: metaFor(admin, 'r2') },
+  },
+  {
+    given: [],
+    command: {
+      type: 'CreateQuestion',
+      data: {
+        question_id: questionId,
+        role_id: roleId,
+        question_type: 'multiple_choice',
+        prompt: 'Which tool orchestrates containers?',
+        choices: ['kubernetes', 'docker', 'helm', 'ftp'],
+        rubric: orchestrator.rubric,
+        weight: 2.5,
+        required: true,
+      },
+      metadata: metaFor(admin, 'q0'),
+    },
+  },
+  {
+    given: [],
+    command: {
+      type: 'CreateQuestion',
+      data: {
+        question_id: questionId,
+        role_id: roleId,
+        question_type: 'essay',
+        prompt: 'Describe a design',
+        choices: null,
+        rubric: essayDesign,
+        weight: 4,
+        required: true,
+      },
+      metadata: metaFor(admin, 'q0-essay'),
+    },
+  },
+  {
+    given: [questionCreated],
+    command: {
+      type: 'ReviseQuestion',
+      data: { question_id: questionId, prompt: 'Tell us about your experience', weight: 6 },
+      metadata: metaFor(admin, 'q1'),
+    },
+  },
+  {
+    given: [questionCreated],
+    command: { type: 'RetireQuestion', data: { question_id: questionId }, metadata: metaFor(admin, 'q2') },
+  },
+  {
+    given: [],
+    command: {
+      type: 'CreateCredential',
+      data: {
+        credential_id: credentialId,
+        title: 'Certified Kubernetes Administrator',
+        description: 'Hands-on administration',
+        skills: ['kubernetes', 'linux'],
+        provider: 'CNCF',
+        metadata: { hours: 40, url: 'https://example.org/cka', tags: ['cloud'] },
+      },
+      metadata: metaFor(admin, 'c0'),
+    },
+  },
+  {
+    given: [credentialCreated],
+    command: {
+      type: 'ReviseCredential',
+      data: { credential_id: credentialId, skills: ['kubernetes', 'networking'], metadata: { level: 'advanced' } },
+      metadata: metaFor(admin, 'c1'),
+    },
+  },
+  {
+    given: [credentialCreated],
+    command: {
+      type: 'RetireCredential',
+      data: { credential_id: credentialId, reason: null },
+      metadata: metaFor(admin, 'c2'),
+    },
+  },
+];
+
+const assessmentSamples: { given: AssessmentEvent[]; command: AssessmentCommand }[] = [
+  { given: [], command: startCommand() },
+  { given: [], command: startCommand({ metadata: null }) },
+  {
+    given: [started],
+    command: respond([
+      { question_id: orchestrator.question_id, answer: 1 },
+      {
+        question_id: toolbox.question_id,
+        answer: { selected: ['kubernetes', 'ftp'] },
+        submitted_at: '2025-03-01T09:29:00Z',
+      },
+      { question_id: background.question_id, answer: { skills: ['k8s'], years_experience: 4, summary: 'SRE' } },
+    ]),
+  },
+  {
+    given: [started],
+    command: respond(
+      [
+        { question_id: orchestrator.question_id, answer: 'kubernetes' },
+        { question_id: toolbox.question_id, answer: { selected: [0, 1, 2] } },
+        { question_id: design.question_id, answer: 'Replicas across zones behind a balancer.' },
+      ],
+      { complete: true },
+    ),
+  },
+];
+
+const samples: Sample[] = [
+  ...identitySamples.map((s) => ({ context: identity, ...s })),
+  ...catalogSamples.map((s) => ({ context: catalog, ...s })),
+  ...assessmentSamples.map((s) => ({ context: assessment, ...s })),
+];
+
+/** Events no command produces yet (their commands come in a later issue). */
+const provisional: { context: AnyContext; event: AnyEvent }[] = [
+  {
+    context: assessment,
+    event: {
+      type: 'EssayScored',
+      data: {
+        assessment_id: assessmentId,
+        question_id: design.question_id,
+        question_version: '2',
+        revision: 1,
+        score: 3.25,
+        max_score: 4,
+        criteria: [{ criterion_id: 'reasoning', score: 3, rationale: 'Weighs trade-offs' }],
+        explanation: 'Clear trade-offs; little on monitoring.',
+        model: 'gpt-4o-mini',
+        prompt_version: 'essay-v1',
+        degraded: false,
+        latency_ms: 1840,
+        cost_cents: 0.12,
+      },
+    } satisfies EssayScored,
+  },
+  {
+    context: assessment,
+    event: {
+      type: 'EssayScored',
+      data: {
+        assessment_id: assessmentId,
+        question_id: design.question_id,
+        question_version: '2',
+        revision: 2,
+        score: 2,
+        max_score: 4,
+        criteria: [],
+        explanation: 'Offline rubric scorer',
+        model: 'offline-rubric',
+        prompt_version: 'offline-v1',
+        degraded: true,
+        latency_ms: null,
+        cost_cents: null,
+      },
+    },
+  },
+  {
+    context: assessment,
+    event: {
+      type: 'AssessmentCompleted',
+      data: { assessment_id: assessmentId, completed_at: '2025-03-01T09:31:02.123Z', degraded: true },
+    },
+  },
+  {
+    context: assessment,
+    event: {
+      type: 'AssessmentFailed',
+      data: { assessment_id: assessmentId, failed_at: '2025-03-01T09:31:02.123Z', reason: 'retries exhausted' },
+    },
+  },
+];
+
+const EVENT_NS = '6f1e0c1a-1d5b-4a57-9a64-4f1d0c7f2b11';
+
+interface Envelope {
+  event_id: string;
+  aggregate_id: string;
+  aggregate_type: string;
+  version: number;
+  type: string;
+  occurred_at: string;
+  actor: Actor;
+  correlation_id: string;
+  causation_id: string | null;
+  data: unknown;
+}
+
+function decided(sample: Sample): { command: AnyCommand; state: unknown; events: AnyEvent[] } {
+  const { decider } = sample.context;
+  const state = sample.given.reduce(decider.evolve, decider.initialState());
+  return { command: sample.command, state, events: decider.decide(sample.command, state) };
+}
+
+function envelopesOf(context: AnyContext, command: AnyCommand, events: AnyEvent[], version0 = 0): Envelope[] {
+  return events.map((event, i) => ({
+    event_id: v5(`${command.metadata.command_id}/${i}`, EVENT_NS),
+    aggregate_id: context.aggregateIdOf(command),
+    aggregate_type: context.aggregateTypeOf(event),
+    version: version0 + i + 1,
+    type: event.type,
+    occurred_at: command.metadata.now,
+    actor: command.metadata.actor,
+    correlation_id: idFromKey('correlation', command.metadata.command_id),
+    causation_id: i % 2 === 0 ? command.metadata.command_id : null,
+    data: event.data,
+  }));
+}
+
+const allEnvelopes: { context: AnyContext; envelope: Envelope }[] = [
+  ...samples.flatMap((sample) => {
+    const { command, events } = decided(sample);
+    return envelopesOf(sample.context, command, events, sample.given.length).map((envelope) => ({
+      context: sample.context,
+      envelope,
+    }));
+  }),
+  ...provisional.map(({ context, event }, i) => ({
+    context,
+    envelope: {
+      event_id: v5(`provisional/${i}`, EVENT_NS),
+      aggregate_id: assessmentId,
+      aggregate_type: context.aggregateTypeOf(event),
+      version: 42 + i,
+      type: event.type,
+      occurred_at: '2025-03-01T09:31:02.123Z',
+      actor: { id: 'system:essay-scorer', role: 'system' as const },
+      correlation_id: idFromKey('correlation', `provisional-${i}`),
+      causation_id: idFromKey('command', `provisional-${i}`),
+      data: event.data,
+    },
+  })),
+];
+
+// ---------------------------------------------------------------------------------------------
+
+describe('Avro schemas', () => {
+  test('every command and event type of every context has a schema, and every schema a type', () => {
+    for (const context of contexts) {
+      for (const type of context.commandTypes) expect(schemaFor(context.name, 'commands', type)).toBeDefined();
+      for (const type of context.eventTypes) expect(schemaFor(context.name, 'events', type)).toBeDefined();
+      const commands = schemaCatalog
+        .filter((e) => e.context === context.name && e.kind === 'commands')
+        .map((e) => e.type);
+      const events = schemaCatalog.filter((e) => e.context === context.name && e.kind === 'events').map((e) => e.type);
+      expect(commands.sort()).toEqual([...context.commandTypes].sort());
+      expect(events.sort()).toEqual([...context.eventTypes].sort());
+    }
+    const known = new Set(['replies', ...contexts.map((c) => c.name)]);
+    for (const entry of schemaCatalog) expect(known).toContain(entry.context);
+  });
+
+  describe.each(schemaCatalog.map((entry) => [entry.path, entry] as const))('%s', (_path, entry) => {
+    test('parses with avsc and microcred’s logical types', () => {
+      expect(() => typeOf(entry)).not.toThrow();
+    });
+
+    test('no union has a json branch (null would fit both branches)', () => {
+      const unions: unknown[][] = [];
+      const visit = (node: unknown): void => {
+        if (Array.isArray(node)) {
+          unions.push(node);
+          node.forEach(visit);
+        } else if (node && typeof node === 'object') {
+          Object.values(node).forEach(visit);
+        }
+      };
+      visit(entry.schema.fields);
+      for (const union of unions) {
+        expect(union.some((b) => (b as { logicalType?: string })?.logicalType === 'json')).toBe(false);
+      }
+    });
+
+    if (entry.kind === 'replies') return;
+
+    test('is named after its type in microcred.<context>.<kind>', () => {
+      expect(entry.schema.name).toBe(entry.type);
+      expect(entry.schema.namespace).toBe(`microcred.${entry.context}.${entry.kind}`);
+      expect(entry.fullName).toBe(`microcred.${entry.context}.${entry.kind}.${entry.type}`);
+      expect(subjectOf('microcred.assessment.events', entry)).toBe(`microcred.assessment.events-${entry.fullName}`);
+    });
+
+    test('has the envelope, then a data record', () => {
+      const fields = entry.schema.fields;
+      const names = fields.map((f) => f.name);
+      const timestamp = { type: 'long', logicalType: 'timestamp-millis' };
+      const actor = fields.find((f) => f.name === 'actor')!.type as AvroRecordSchema;
+      expect(actor).toMatchObject({ type: 'record', name: 'Actor', namespace: 'microcred.common' });
+      expect(actor.fields.map((f) => [f.name, f.type])).toEqual([
+        ['id', 'string'],
+        ['role', 'string'],
+      ]);
+      if (entry.kind === 'events') {
+        expect(names).toEqual([
+          'event_id',
+          'aggregate_id',
+          'aggregate_type',
+          'version',
+          'type',
+          'occurred_at',
+          'actor',
+          'correlation_id',
+          'causation_id',
+          'data',
+        ]);
+        expect(fields.find((f) => f.name === 'version')!.type).toBe('long');
+        expect(fields.find((f) => f.name === 'occurred_at')!.type).toEqual(timestamp);
+        expect(fields.find((f) => f.name === 'causation_id')).toMatchObject({
+          type: ['null', 'string'],
+          default: null,
+        });
+      } else {
+        expect(names).toEqual(['command_id', 'type', 'aggregate_id', 'issued_at', 'actor', 'correlation_id', 'data']);
+        expect(fields.find((f) => f.name === 'issued_at')!.type).toEqual(timestamp);
+      }
+      expect(fields[fields.length - 1]!.type).toMatchObject({ type: 'record', name: `${entry.type}Data` });
+    });
+
+    test('optional fields default to null (json ones to JSON null)', () => {
+      const data = (entry.schema.fields.find((f) => f.name === 'data')!.type as AvroRecordSchema).fields;
+      for (const field of data) {
+        if (Array.isArray(field.type)) {
+          expect(field.type[0]).toBe('null');
+          expect(field).toHaveProperty('default', null);
+        }
+        if ((field.type as { logicalType?: string }).logicalType === 'json' && 'default' in field) {
+          expect(field.default).toBe('null');
+        }
+      }
+    });
+  });
+
+  test('the samples cover every command and event type', () => {
+    for (const context of contexts) {
+      const commandTypes = new Set(samples.filter((s) => s.context === context).map((s) => s.command.type));
+      expect([...commandTypes].sort()).toEqual([...context.commandTypes].sort());
+      const eventTypes = new Set(allEnvelopes.filter((e) => e.context === context).map((e) => e.envelope.type));
+      expect([...eventTypes].sort()).toEqual([...context.eventTypes].sort());
+    }
+  });
+
+  describe('events round-trip with a realistic envelope', () => {
+    test.each(
+      allEnvelopes.map(
+        ({ context, envelope }) => [`${envelope.type} #${envelope.version}`, context, envelope] as const,
+      ),
+    )('%s', (_name, context, envelope) => {
+      const entry = schemaFor(context.name, 'events', envelope.type)!;
+      expect(typeOf(entry).isValid(envelope)).toBe(true);
+      expect(roundTrip(entry, envelope)).toEqual(envelope);
+    });
+
+    test('decoded events fold to the same state as the originals', () => {
+      for (const sample of samples) {
+        const { decider } = sample.context;
+        const { command, state, events } = decided(sample);
+        const decoded = envelopesOf(sample.context, command, events).map((envelope) => {
+          const wire = roundTrip(schemaFor(sample.context.name, 'events', envelope.type)!, envelope) as Envelope;
+          return { type: wire.type, data: wire.data };
+        });
+        expect(decoded.reduce(decider.evolve, state)).toEqual(events.reduce(decider.evolve, state));
+      }
+    });
+  });
+
+  describe('commands round-trip, and a decoded command decides exactly like the original', () => {
+    test.each(samples.map((sample, i) => [`${sample.command.type} #${i}`, sample] as const))('%s', (_name, sample) => {
+      const { command, state, events } = decided(sample);
+      const entry = schemaFor(sample.context.name, 'commands', command.type)!;
+      const wire = {
+        command_id: command.metadata.command_id,
+        type: command.type,
+        aggregate_id: sample.context.aggregateIdOf(command),
+        issued_at: command.metadata.now,
+        actor: command.metadata.actor,
+        correlation_id: idFromKey('correlation', command.metadata.command_id),
+        data: command.data,
+      };
+      const decoded = roundTrip(entry, wire) as typeof wire;
+      expect(decoded).toMatchObject({ ...wire, data: expect.any(Object) });
+      const rebuilt = {
+        type: decoded.type,
+        data: decoded.data,
+        metadata: { command_id: decoded.command_id, now: decoded.issued_at, actor: decoded.actor },
+      };
+      expect(sample.context.decider.decide(rebuilt, state)).toEqual(events);
+    });
+  });
+
+  test('an advisor actor and an instant with an offset survive the wire', () => {
+    const entry = schemaFor('assessment', 'commands', 'RecordResponses')!;
+    const command = respond(
+      [{ question_id: orchestrator.question_id, answer: 'kubernetes', submitted_at: '2025-03-01T10:29:00+01:00' }],
+      {
+        actor: advisor,
+      },
+    );
+    const decoded = roundTrip(entry, {
+      command_id: command.metadata.command_id,
+      type: command.type,
+      aggregate_id: assessmentId,
+      issued_at: command.metadata.now,
+      actor: command.metadata.actor,
+      correlation_id: 'c',
+      data: command.data,
+    }) as { actor: Actor; data: { responses: { submitted_at: string }[] } };
+    expect(decoded.actor).toEqual(advisor);
+    expect(decoded.data.responses[0]!.submitted_at).toBe('2025-03-01T09:29:00.000Z');
+  });
+
+  test('timestamps refuse what is not an instant', () => {
+    const entry = schemaFor('assessment', 'events', 'AssessmentCompleted')!;
+    const valid = allEnvelopes.find((e) => e.envelope.type === 'AssessmentCompleted')!.envelope;
+    expect(typeOf(entry).isValid(valid)).toBe(true);
+    expect(typeOf(entry).isValid({ ...valid, occurred_at: 'yesterday' })).toBe(false);
+    expect(typeOf(entry).isValid({ ...valid, occurred_at: '2025-03-01T09:00:00' })).toBe(false);
+  });
+});

@@ -1,0 +1,61 @@
+import type { Middleware } from 'koa';
+import { AppError, RateLimitedError } from '../platform/errors';
+import type { Logger } from '../platform/logger';
+
+const DOMAIN_KIND_STATUS: Record<string, number> = { validation: 422, not_found: 404, conflict: 409, forbidden: 403 };
+
+interface DomainLikeError {
+  code: string;
+  kind: string;
+  message: string;
+}
+function isDomainError(err: unknown): err is DomainLikeError {
+  return (
+    err instanceof Error &&
+    typeof (err as unknown as Partial<DomainLikeError>).code === 'string' &&
+    typeof (err as unknown as Partial<DomainLikeError>).kind === 'string' &&
+    (err as unknown as DomainLikeError).kind in DOMAIN_KIND_STATUS
+  );
+}
+
+/**
+ * The one place errors become HTTP: `{error_code, message}` with the contract's status.
+ * Anything unexpected is logged with its stack and answered as a 500 without internals.
+ */
+export function errorMiddleware(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = { error_code: 'ROUTE_NOT_FOUND', message: `No route for ${ctx.method} ${ctx.path}` };
+      }
+    } catch (err) {
+      if (err instanceof AppError) {
+        ctx.status = err.status;
+        ctx.body = { error_code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
+        if (err instanceof RateLimitedError) ctx.set('Retry-After', String(err.retryAfterSeconds));
+        return;
+      }
+      if (isDomainError(err)) {
+        ctx.status = DOMAIN_KIND_STATUS[err.kind]!;
+        ctx.body = { error_code: err.code, message: err.message };
+        return;
+      }
+      // Koa's own HTTP errors (e.g. body too large, malformed JSON) carry an expose flag and a status.
+      const httpErr = err as { status?: number; expose?: boolean; message?: string };
+      if (typeof httpErr.status === 'number' && httpErr.status >= 400 && httpErr.status < 500) {
+        ctx.status = httpErr.status;
+        ctx.body = {
+          error_code:
+            httpErr.status === 401 ? 'UNAUTHORIZED' : httpErr.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST',
+          message: httpErr.expose && httpErr.message ? httpErr.message : 'Bad request',
+        };
+        return;
+      }
+      logger.error({ err, path: ctx.path, method: ctx.method }, 'unhandled error');
+      ctx.status = 500;
+      ctx.body = { error_code: 'INTERNAL_ERROR', message: 'Something went wrong on our side; it has been logged' };
+    }
+  };
+}

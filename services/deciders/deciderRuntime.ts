@@ -1,0 +1,373 @@
+import { v5 as uuidv5 } from 'uuid';
+import { DomainError } from '../../domain/shared/errors';
+import type { CommandEnvelope, CommandReply, EventEnvelope, WrittenEvent } from '../messaging/envelopes';
+import type { MessageCodec } from '../messaging/messageCodec';
+import type { Consumer, Producer } from '../platform/kafka/kafka';
+import { inTransaction } from '../platform/kafka/transactions';
+import type { Logger } from '../platform/logger';
+import { withLogContext } from '../platform/logger';
+import type { Platform } from '../platform/platform';
+import { catchUp } from './catchUp';
+import type { AnyBoundedContext } from '../../domain';
+import { PartitionState, StagedChanges } from './partitionState';
+import { SnapshotStore } from './snapshots';
+
+/** Event ids derive from the command id, so a batch retried after an abort writes the same ids. */
+const EVENT_ID_NAMESPACE = '8f5d3c1e-6b0a-4c59-9d3e-2f1a7b6c4e10';
+
+export interface DeciderRuntimeOptions {
+  platform: Platform;
+  context: AnyBoundedContext;
+  codec: MessageCodec;
+  /** Distinguishes this process's transactional producer; stable across restarts fences a predecessor at once. */
+  instanceId: string;
+  snapshotEvery?: number;
+  maxBatchSize?: number;
+}
+
+interface Outcome {
+  command: CommandEnvelope;
+  offset: number;
+  events: EventEnvelope[];
+  reply: Omit<CommandReply, 'events' | 'decided_at'> & { events?: WrittenEvent[] };
+}
+
+/**
+ * The only writer of events. A consumer group over a context's commands topic: each owned
+ * partition's aggregates are rebuilt from the events topic (from a snapshot), then each batch
+ * of commands is decided and its events, replies and consumed offsets are written in ONE Kafka
+ * transaction, committed with the group's metadata so a decider that lost the partition is fenced.
+ */
+export class DeciderRuntime {
+  private readonly logger: Logger;
+  private readonly partitions = new Map<number, { ready: Promise<PartitionState>; cancelled: boolean }>();
+  private readonly snapshots: SnapshotStore;
+  private readonly eventsTopic: string;
+  private readonly commandsTopic: string;
+  private consumer!: Consumer;
+  private producer!: Producer;
+  private readonly reader;
+  private snapshotting = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly options: DeciderRuntimeOptions) {
+    const { platform, context } = options;
+    this.logger = platform.logger.child({ component: 'decider', context: context.name });
+    this.snapshots = new SnapshotStore(platform.pool);
+    this.eventsTopic = platform.topics[context.name].events;
+    this.commandsTopic = platform.topics[context.name].commands;
+    this.reader = platform.kafka.partitionReader(`${context.name}-${options.instanceId}`);
+  }
+
+  async start(): Promise<void> {
+    const { platform, context, instanceId } = this.options;
+    this.producer = platform.kafka.transactionalProducer(
+      `${platform.config.KAFKA_CLIENT_ID}-decider-${context.name}-${instanceId}`,
+    );
+    this.consumer = platform.kafka.consumer(`${platform.config.KAFKA_CLIENT_ID}-deciders-${context.name}`, {
+      maxBatchSize: this.options.maxBatchSize ?? 100,
+      rebalance: (event, assigned) => this.onRebalance(event, assigned),
+    });
+    await Promise.all([this.producer.connect(), this.consumer.connect(), this.reader.connect()]);
+    await this.consumer.subscribe({ topics: [this.commandsTopic] });
+    await this.consumer.run({
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch }) => this.handleBatch(batch.partition, batch.messages),
+    });
+    this.logger.info({ instanceId }, 'decider started');
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.consumer?.disconnect().catch(() => undefined);
+    await this.snapshotting;
+    await Promise.allSettled([this.producer?.disconnect(), this.reader.disconnect()]);
+  }
+
+  /** Partitions this decider currently owns and has caught up. */
+  async ownedPartitions(): Promise<number[]> {
+    const owned: number[] = [];
+    for (const [p, entry] of this.partitions) {
+      if (!entry.cancelled && (await entry.ready.then(() => true).catch(() => false))) owned.push(p);
+    }
+    return owned.sort((a, b) => a - b);
+  }
+
+  private onRebalance(event: 'assign' | 'revoke', assigned: { topic: string; partition: number }[]): void {
+    for (const { partition } of assigned) {
+      if (event === 'revoke') {
+        const entry = this.partitions.get(partition);
+        if (entry) entry.cancelled = true;
+        this.partitions.delete(partition);
+        this.logger.info({ partition }, 'partition revoked');
+      } else {
+        const entry = { cancelled: false, ready: Promise.resolve(undefined as unknown as PartitionState) };
+        entry.ready = this.load(partition, () => entry.cancelled || this.stopped);
+        entry.ready.catch((err: unknown) =>
+          this.logger.warn({ err, partition }, 'catch-up failed; will retry on next batch'),
+        );
+        this.partitions.set(partition, entry);
+      }
+    }
+  }
+
+  /** Snapshot, then the events after it: the state this partition's commands must be decided on. */
+  private async load(partition: number, isCancelled: () => boolean): Promise<PartitionState> {
+    const { context, platform } = this.options;
+    const started = Date.now();
+    const state = (await this.snapshots.load(context, this.eventsTopic, partition)) ?? new PartitionState(context);
+    const fromOffset = state.nextEventsOffset;
+    const { replayed } = await catchUp({
+      admin: platform.kafkaAdmin,
+      reader: this.reader,
+      codec: this.options.codec,
+      topic: this.eventsTopic,
+      partition,
+      state,
+      openTransactionWaitMs: platform.config.KAFKA_TRANSACTION_TIMEOUT_MS * 2 + 5000,
+      isCancelled,
+    });
+    this.logger.info({ partition, fromOffset, replayed, ms: Date.now() - started }, 'partition caught up');
+    return state;
+  }
+
+  private async stateFor(partition: number): Promise<PartitionState> {
+    let entry = this.partitions.get(partition);
+    if (!entry) {
+      // Assigned before our callback saw it (or a failed catch-up was dropped): load now.
+      entry = { cancelled: false, ready: Promise.resolve(undefined as unknown as PartitionState) };
+      const e = entry;
+      e.ready = this.load(partition, () => e.cancelled || this.stopped);
+      this.partitions.set(partition, e);
+    }
+    try {
+      return await entry.ready;
+    } catch (err) {
+      if (this.partitions.get(partition) === entry) this.partitions.delete(partition);
+      throw err;
+    }
+  }
+
+  private async handleBatch(
+    partition: number,
+    messages: { offset: string; key: Buffer | null; value: Buffer | null }[],
+  ): Promise<void> {
+    if (messages.length === 0) return;
+    const state = await this.stateFor(partition).catch(async (err: unknown) => {
+      await new Promise((r) => setTimeout(r, 500)); // back off; the batch is redelivered
+      throw err;
+    });
+    const staged = new StagedChanges(state);
+    const outcomes: Outcome[] = [];
+    const poison: { offset: number; value: Buffer | null; reason: string }[] = [];
+
+    for (const message of messages) {
+      const offset = Number(message.offset);
+      let command: CommandEnvelope;
+      try {
+        if (!message.value) throw new Error('empty message');
+        command = (await this.options.codec.decode<CommandEnvelope>(message.value)).value;
+      } catch (err) {
+        poison.push({ offset, value: message.value, reason: (err as Error).message });
+        continue;
+      }
+      outcomes.push(
+        withLogContext({ correlation_id: command.correlation_id, causation_id: command.command_id }, () =>
+          this.decideOne(command, offset, staged),
+        ),
+      );
+    }
+
+    const lastOffset = Number(messages[messages.length - 1]!.offset);
+    const written = await this.write(partition, outcomes, poison, lastOffset);
+    staged.commitTo(state, written.count, written.lastEventOffset);
+    this.maybeSnapshot(partition, state);
+  }
+
+  private decideOne(command: CommandEnvelope, offset: number, staged: StagedChanges): Outcome {
+    const { context } = this.options;
+    const base = {
+      command_id: command.command_id,
+      correlation_id: command.correlation_id,
+      context: context.name,
+      command_type: command.type,
+      aggregate_id: command.aggregate_id,
+      issued_by: command.actor,
+    };
+    const previous = staged.processedCommand(command.command_id);
+    if (previous) {
+      return {
+        command,
+        offset,
+        events: [],
+        reply: { ...base, outcome: 'duplicate', error: null, events: previous.events },
+      };
+    }
+    const aggregate = staged.aggregate(command.aggregate_id);
+    try {
+      if (!context.commandTypes.includes(command.type)) {
+        throw new Error(`unknown command type ${command.type}`);
+      }
+      const domainEvents = context.decider.decide(
+        {
+          type: command.type,
+          data: command.data,
+          metadata: { command_id: command.command_id, now: command.issued_at, actor: command.actor },
+        },
+        aggregate.state,
+      ) as { type: string; data: Record<string, unknown> }[];
+      let next = aggregate.state;
+      const events = domainEvents.map((e, i): EventEnvelope => {
+        next = context.decider.evolve(next, e);
+        return {
+          event_id: uuidv5(`${command.command_id}/${i}`, EVENT_ID_NAMESPACE),
+          aggregate_id: command.aggregate_id,
+          aggregate_type: context.aggregateTypeOf(e),
+          version: aggregate.version + i + 1,
+          type: e.type,
+          occurred_at: command.issued_at,
+          actor: command.actor,
+          correlation_id: command.correlation_id,
+          causation_id: command.command_id,
+          data: e.data,
+        };
+      });
+      staged.aggregates.set(command.aggregate_id, { state: next, version: aggregate.version + events.length });
+      return { command, offset, events, reply: { ...base, outcome: 'accepted', error: null } };
+    } catch (err) {
+      if (err instanceof DomainError) {
+        return {
+          command,
+          offset,
+          events: [],
+          reply: {
+            ...base,
+            outcome: 'rejected',
+            error: { code: err.code, kind: err.kind, message: err.message, details: err.details ?? null },
+          },
+        };
+      }
+      // A bug or a malformed command must not wedge the partition: reject it, keep going.
+      this.logger.error({ err, command_id: command.command_id, type: command.type }, 'decide failed unexpectedly');
+      return {
+        command,
+        offset,
+        events: [],
+        reply: {
+          ...base,
+          outcome: 'rejected',
+          error: {
+            code: 'COMMAND_FAILED',
+            kind: 'internal',
+            message: 'The command could not be processed',
+            details: null,
+          },
+        },
+      };
+    }
+  }
+
+  /** Events, replies, dead letters and the consumed offset: one transaction. */
+  private async write(
+    partition: number,
+    outcomes: Outcome[],
+    poison: { offset: number; value: Buffer | null; reason: string }[],
+    lastOffset: number,
+  ): Promise<{ count: number; lastEventOffset: number | undefined }> {
+    const { codec, platform } = this.options;
+    const now = new Date().toISOString();
+    try {
+      return await inTransaction(
+        this.producer,
+        async (tx) => {
+          let count = 0;
+          let lastEventOffset: number | undefined;
+          for (const outcome of outcomes) {
+            if (outcome.events.length === 0) continue;
+            const written = await Promise.all(
+              outcome.events.map(async (event) => {
+                const value = await codec.encodeEvent(this.options.context.name, event);
+                const [meta] = await tx.send({
+                  topic: this.eventsTopic,
+                  messages: [
+                    {
+                      key: event.aggregate_id,
+                      value,
+                      partition,
+                      headers: { type: event.type, event_id: event.event_id },
+                    },
+                  ],
+                });
+                const offset = Number(meta!.baseOffset ?? meta!.offset);
+                return {
+                  event_id: event.event_id,
+                  type: event.type,
+                  version: event.version,
+                  topic: this.eventsTopic,
+                  partition,
+                  offset,
+                };
+              }),
+            );
+            outcome.reply.events = written;
+            count += written.length;
+            lastEventOffset = Math.max(lastEventOffset ?? -1, ...written.map((w) => w.offset));
+          }
+          const replies = await Promise.all(
+            outcomes.map(async (o) => ({
+              key: o.command.command_id,
+              partition,
+              value: await codec.encodeReply({ ...o.reply, events: o.reply.events ?? [], decided_at: now }),
+            })),
+          );
+          if (replies.length > 0) await tx.send({ topic: platform.topics.replies, messages: replies });
+          if (poison.length > 0) {
+            await tx.send({
+              topic: platform.topics.deadLetter,
+              messages: poison.map((p) => ({
+                key: `${this.commandsTopic}/${partition}/${p.offset}`,
+                value: p.value,
+                headers: {
+                  reason: p.reason,
+                  source_topic: this.commandsTopic,
+                  source_partition: String(partition),
+                  source_offset: String(p.offset),
+                },
+              })),
+            });
+          }
+          for (const o of outcomes) {
+            this.logger.debug(
+              { command_id: o.command.command_id, outcome: o.reply.outcome, events: o.events.length },
+              'command decided',
+            );
+          }
+          return { count, lastEventOffset };
+        },
+        { consumer: this.consumer, consumed: [{ topic: this.commandsTopic, partition, nextOffset: lastOffset + 1 }] },
+      );
+    } catch (err) {
+      // Fenced or failed: nothing of this batch is visible. Drop the partition's state (it may
+      // have moved on elsewhere) and let the batch be redelivered after a short pause.
+      this.logger.warn({ err, partition }, 'transaction aborted; batch will be retried');
+      const entry = this.partitions.get(partition);
+      if (entry) entry.cancelled = true;
+      this.partitions.delete(partition);
+      await new Promise((r) => setTimeout(r, 200));
+      throw err;
+    }
+  }
+
+  private maybeSnapshot(partition: number, state: PartitionState): void {
+    const every = this.options.snapshotEvery ?? 5000;
+    if (state.eventsSinceSnapshot < every) return;
+    state.eventsSinceSnapshot = 0;
+    const bytes = state.serialize();
+    const offset = state.nextEventsOffset;
+    this.snapshotting = this.snapshotting
+      .then(() => this.snapshots.save(this.options.context, this.eventsTopic, partition, offset, bytes))
+      .then(() => this.logger.info({ partition, offset }, 'snapshot saved'))
+      .catch((err: unknown) => this.logger.warn({ err, partition }, 'snapshot failed (a cache; carrying on)'));
+  }
+}

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration loader. Every process reads its settings here, from environment
+ * variables, with defaults that work on the local stack (`npm run stack -- up`).
+ * Secrets (JWT_SECRET, OPENAI_API_KEY, BOOTSTRAP_ADMIN_PASSWORD) have no defaults.
+ */
+const port = z.coerce.number().int().min(1).max(65535);
+const url = z.string().url();
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SERVICE_NAME: z.string().min(1).default('microcred'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(3000),
+
+  KAFKA_BROKERS: z
+    .string()
+    .min(1)
+    .default('127.0.0.1:9092')
+    .refine((v) => v.split(',').every((b) => /^[^:\s]+:\d+$/.test(b.trim())), 'must be host:port[,host:port…]'),
+  KAFKA_CLIENT_ID: z.string().min(1).default('microcred'),
+  /** Prefix of every topic name; lets tests and tenants run side by side on one cluster. */
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/, 'letters, digits, dot, underscore, dash')
+    .default('microcred'),
+  /** Short, so a zombie's open transaction cannot stall a new partition owner for long. */
+  KAFKA_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(900_000).default(10_000),
+  KAFKA_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(6),
+
+  SCHEMA_REGISTRY_URL: url.default('http://127.0.0.1:8081/apis/ccompat/v7'),
+  DATABASE_URL: url.default('postgres://microcred@127.0.0.1:5432/microcred'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(10),
+  ELASTICSEARCH_URL: url.default('http://127.0.0.1:9200'),
+
+  /** Which parts this process runs; one process runs them all by default. */
+  ROLES: z
+    .string()
+    .default('api,deciders,projections')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((r) => r.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['api', 'deciders', 'projections'])).min(1)),
+  /** Names this process's transactional producers; keep it stable across restarts of one replica. */
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]+$/)
+    .default(`${process.pid}`),
+
+  /** HMAC key for access tokens. No default: generated into .stack/secrets.env for the local stack. */
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  BOOTSTRAP_ADMIN_EMAIL: z.string().email().optional(),
+  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').optional(),
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
+  /** How long a request waits for the decider's reply before answering 202 with a status URL. */
+  COMMAND_REPLY_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
+  /** How long a query waits for the read model to reflect the caller's last write. */
+  READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(30_000).default(3000),
+  ASSESSMENT_DURATION_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 24 * 30)
+    .default(120),
+});
+
+export type Config = Readonly<z.infer<typeof schema>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Empty strings mean "unset" so that `FOO= npm start` falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => {
+        const name = i.path.join('.');
+        const value = cleaned[name];
+        return value === undefined ? `${name}: ${i.message}` : `${name}=${JSON.stringify(value)}: ${i.message}`;
+      }),
+    );
+  }
+  return Object.freeze(parsed.data);
+}
+
+/** Topic names derive from the prefix; co-partitioned pairs share KAFKA_PARTITIONS. */
+export function topicsFor(config: Pick<Config, 'KAFKA_TOPIC_PREFIX'>) {
+  const p = config.KAFKA_TOPIC_PREFIX;
+  const context = (name: string) => ({ commands: `${p}.${name}.commands`, events: `${p}.${name}.events` });
+  return {
+    identity: context('identity'),
+    catalog: context('catalog'),
+    assessment: context('assessment'),
+    replies: `${p}.replies`,
+    publicAssessment: `${p}.public.assessment`,
+    deadLetter: `${p}.deadletter`,
+  } as const;
+}
+export type Topics = ReturnType<typeof topicsFor>;

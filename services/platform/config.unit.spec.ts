@@ -1,0 +1,36 @@
+import { ConfigError, loadConfig, topicsFor } from './config';
+
+describe('loadConfig', () => {
+  test('defaults work on the local stack', () => {
+    const config = loadConfig({});
+    expect(config.PORT).toBe(3000);
+    expect(config.KAFKA_BROKERS).toBe('127.0.0.1:9092');
+    expect(config.SCHEMA_REGISTRY_URL).toBe('http://127.0.0.1:8081/apis/ccompat/v7');
+    expect(config.DATABASE_URL).toBe('postgres://microcred@127.0.0.1:5432/microcred');
+  });
+
+  test('empty strings fall back to defaults', () => {
+    expect(loadConfig({ PORT: '' }).PORT).toBe(3000);
+  });
+
+  test('every invalid variable is named in one clear message', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', KAFKA_BROKERS: 'localhost', DATABASE_URL: 'not a url' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as ConfigError).message;
+    expect(message).toContain('PORT="eighty"');
+    expect(message).toContain('KAFKA_BROKERS="localhost"');
+    expect(message).toContain('DATABASE_URL="not a url"');
+    expect((error as ConfigError).problems).toHaveLength(3);
+  });
+
+  test('topic names derive from the prefix', () => {
+    const topics = topicsFor({ KAFKA_TOPIC_PREFIX: 'acme' });
+    expect(topics.assessment).toEqual({ commands: 'acme.assessment.commands', events: 'acme.assessment.events' });
+    expect(topics.replies).toBe('acme.replies');
+  });
+});

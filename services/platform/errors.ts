@@ -1,0 +1,57 @@
+/**
+ * The one error hierarchy for everything outside the pure domain (the domain has its own
+ * DomainError with a `kind`). The HTTP layer maps both to `{error_code, message}`.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends AppError {
+  constructor(message: string, details?: unknown, code = 'BAD_REQUEST') {
+    super(code, message, 400, details);
+  }
+}
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Authentication required', code = 'UNAUTHORIZED') {
+    super(code, message, 401);
+  }
+}
+export class ForbiddenError extends AppError {
+  constructor(message = 'You are not allowed to do this', code = 'FORBIDDEN') {
+    super(code, message, 403);
+  }
+}
+export class NotFoundError extends AppError {
+  constructor(message: string, code = 'NOT_FOUND') {
+    super(code, message, 404);
+  }
+}
+export class ConflictError extends AppError {
+  constructor(message: string, code = 'CONFLICT') {
+    super(code, message, 409);
+  }
+}
+export class UnprocessableError extends AppError {
+  constructor(message: string, details?: unknown, code = 'UNPROCESSABLE') {
+    super(code, message, 422, details);
+  }
+}
+export class RateLimitedError extends AppError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds}s`, 429);
+  }
+}
+/** A dependency (Kafka, PostgreSQL, …) is down or too slow; the caller may retry. */
+export class DependencyUnavailableError extends AppError {
+  constructor(dependency: string, message: string) {
+    super('DEPENDENCY_UNAVAILABLE', `${dependency}: ${message}`, 503);
+  }
+}

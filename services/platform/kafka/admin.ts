@@ -1,0 +1,56 @@
+import { KafkaJS } from '@confluentinc/kafka-javascript';
+import type { Admin } from './kafka';
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  /** Topic-level configs, e.g. `{ 'retention.ms': '-1' }`. */
+  config: Record<string, string>;
+}
+
+/** Creates missing topics; existing ones are left as they are (partition counts are never changed silently). */
+export async function ensureTopics(
+  admin: Admin,
+  topics: TopicSpec[],
+): Promise<{ created: string[]; existing: string[] }> {
+  const present = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !present.has(t.name));
+  if (missing.length > 0) {
+    await admin.createTopics({
+      topics: missing.map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions,
+        replicationFactor: 1,
+        configEntries: Object.entries(t.config).map(([name, value]) => ({ name, value })),
+      })),
+    });
+  }
+  const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+  for (const spec of topics) {
+    const actual = metadata.find((m) => m.name === spec.name)?.partitions.length;
+    if (actual !== spec.partitions) {
+      throw new Error(
+        `Topic ${spec.name} has ${actual} partitions but ${spec.partitions} are configured; co-partitioned topics must agree (fix KAFKA_PARTITIONS or recreate the topic)`,
+      );
+    }
+  }
+  return {
+    created: missing.map((t) => t.name),
+    existing: topics.filter((t) => present.has(t.name)).map((t) => t.name),
+  };
+}
+
+/**
+ * End offsets per partition. `committed` is the last stable offset (what a read_committed
+ * consumer can reach); `written` is the high watermark, which includes open transactions.
+ */
+export async function endOffsets(
+  admin: Admin,
+  topic: string,
+  kind: 'committed' | 'written',
+): Promise<Map<number, number>> {
+  const isolationLevel =
+    kind === 'committed' ? KafkaJS.IsolationLevel.READ_COMMITTED : KafkaJS.IsolationLevel.READ_UNCOMMITTED;
+  const offsets = await admin.fetchTopicOffsets(topic, { isolationLevel, timeout: 10_000 });
+  return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
+}
