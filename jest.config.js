@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/domain', '<rootDir>/services', '<rootDir>/projections', '<rootDir>/schemas', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.json' }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   // Integration tests share one real stack; run files one at a time so they do not fight over it.
   maxWorkers: 1,
   testTimeout: 60_000,

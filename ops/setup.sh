@@ -40,7 +40,9 @@ setup_secrets() {
     {
       echo "JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"
       echo "BOOTSTRAP_ADMIN_EMAIL=admin@microcred.local"
-      echo "BOOTSTRAP_ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '\n/+=')"
+      echo "BOOTSTRAP_ADMIN_PASSWORD=a1$(head -c 18 /dev/urandom | base64 | tr -d '\n/+=')"
+      echo "DEMO_STUDENT_EMAIL=student@microcred.local"
+      echo "DEMO_STUDENT_PASSWORD=s1$(head -c 12 /dev/urandom | base64 | tr -d '\n/+=')"
     } >"$file"
   fi
   set -a

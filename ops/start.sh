@@ -22,6 +22,16 @@ until curl -fsS "http://$HOST:$PORT/readyz" >/dev/null 2>&1; do
   sleep 1
 done
 
+say "loading the demo catalog"
+catalog_json="$(node "$REPO_ROOT/dist/services/cli/main.js" demo-catalog)" || die "loading the demo catalog failed; see the message above"
+ROLE_ID="$(node -pe 'JSON.parse(process.argv[1]).roles[0].role_id' "$catalog_json")"
+ROLE_NAME="$(node -pe 'JSON.parse(process.argv[1]).roles[0].name' "$catalog_json")"
+
+# A demo student account (credentials in .stack/secrets.env); 409 on later starts is fine.
+API="http://$HOST:$PORT/api/v1"
+curl -s -o /dev/null -X POST "$API/auth/register" -H 'content-type: application/json' \
+  -d "{\"email\":\"$DEMO_STUDENT_EMAIL\",\"password\":\"$DEMO_STUDENT_PASSWORD\"}" || true
+
 cat >&2 <<MSG
 
   microcred is up
@@ -31,7 +41,12 @@ cat >&2 <<MSG
     Registry    ${SCHEMA_REGISTRY_URL:-http://127.0.0.1:${SCHEMA_REGISTRY_PORT:-8081}/apis/ccompat/v7}
     Postgres    ${DATABASE_URL:-postgres://microcred@127.0.0.1:${PGPORT:-5432}/microcred}
     Elastic     ${ELASTICSEARCH_URL:-http://127.0.0.1:${ES_PORT:-9200}}
+    Docs        http://$HOST:$PORT/docs  (OpenAPI: http://$HOST:$PORT/openapi.json)
+  Demo student  $DEMO_STUDENT_EMAIL and the admin $BOOTSTRAP_ADMIN_EMAIL (passwords: $STACK_DIR/secrets.env)
   Stop the app with Ctrl-C, the servers with: npm run stack -- down
 
+  Start a "$ROLE_NAME" assessment as the demo student:
 MSG
+printf '%s\n' "(. '$STACK_DIR/secrets.env' && curl -s -X POST $API/assessments/start -H 'content-type: application/json' -d '{\"role_id\":\"$ROLE_ID\"}' -H \"Authorization: Bearer \$(curl -s -X POST $API/auth/token -H 'content-type: application/json' -d \"{\\\"email\\\":\\\"\$DEMO_STUDENT_EMAIL\\\",\\\"password\\\":\\\"\$DEMO_STUDENT_PASSWORD\\\"}\" | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).access_token')\")"
+echo
 wait $APP_PID

@@ -1,36 +1,18 @@
-import type { Server } from 'node:http';
-import { createApp } from './api/app';
-import { bootstrap } from './bootstrap/bootstrap';
 import { ConfigError, loadConfig } from './platform/config';
-import { checkReadiness } from './platform/health';
-import { createPlatform } from './platform/platform';
+import { startMicrocred } from './startMicrocred';
 
-/**
- * Composition root of the microcred process: bootstraps topics, schemas and migrations, then
- * serves the API. Stops gracefully on SIGTERM/SIGINT.
- */
+/** Process entry point: starts what ROLES names and stops gracefully on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const platform = await createPlatform(config, 'app');
-  const { logger } = platform;
-  const result = await bootstrap(platform);
-  logger.info(result, 'bootstrap complete');
-
-  const app = createApp({
-    logger,
-    readiness: () => checkReadiness(platform),
-  });
-  const server: Server = app.listen(config.PORT, config.HOST);
-  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-  logger.info({ url: `http://${config.HOST}:${config.PORT}` }, 'api listening');
-
+  const running = await startMicrocred(config);
+  const { logger } = running.platform;
+  logger.info({ url: running.url, roles: config.ROLES, instance: config.INSTANCE_ID }, 'microcred started');
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await platform.close();
+    await running.stop();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
@@ -38,10 +20,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-  } else {
-    console.error('microcred failed to start:', err);
-  }
+  console.error(
+    err instanceof ConfigError ? err.message : `microcred failed to start: ${(err as Error)?.stack ?? String(err)}`,
+  );
   process.exit(1);
 });

@@ -1,17 +1,30 @@
+import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import Koa from 'koa';
+import jwt from 'koa-jwt';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Readiness } from '../platform/health';
-import { withLogContext, type Logger } from '../platform/logger';
+import { withLogContext } from '../platform/logger';
+import { assessmentRoutes } from './assessments/assessmentRoutes';
+import { authRoutes } from './auth/authRoutes';
+import { TOKEN_AUDIENCE, TOKEN_ISSUER } from './auth/tokens';
+import { catalogRoutes } from './catalog/catalogRoutes';
+import { commandRoutes } from './commands/commandRoutes';
+import type { ApiDeps } from './deps';
 import { errorMiddleware } from './errorMiddleware';
+import { API_PREFIX, openApiDocument } from './openapi/document';
+import { rateLimit } from './rateLimit';
 
-export interface ApiDependencies {
-  logger: Logger;
-  readiness: () => Promise<{ ready: boolean; dependencies: Readiness }>;
-}
+const SWAGGER_DIR = join(require.resolve('swagger-ui-dist/package.json'), '..');
+const DOCS_PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>microcred API</title>
+<link rel="stylesheet" href="/docs/swagger-ui.css"></head>
+<body><div id="ui"></div><script src="/docs/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui' });</script></body></html>`;
 
 /** Builds the Koa application; every dependency arrives as a parameter. */
-export function createApp(deps: ApiDependencies): Koa {
+export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<ApiDeps>): Koa {
   const app = new Koa();
   app.proxy = true;
 
@@ -33,15 +46,58 @@ export function createApp(deps: ApiDependencies): Koa {
   });
   app.use(errorMiddleware(deps.logger));
 
-  const router = new Router();
-  router.get('/healthz', (ctx) => {
+  const open = new Router();
+  open.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  router.get('/readyz', async (ctx) => {
+  open.get('/readyz', async (ctx) => {
     const { ready, dependencies } = await deps.readiness();
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'not_ready', dependencies };
   });
-  app.use(router.routes()).use(router.allowedMethods());
+  open.get('/openapi.json', (ctx) => {
+    ctx.body = openApiDocument;
+  });
+  open.get('/docs', (ctx) => {
+    ctx.type = 'html';
+    ctx.body = DOCS_PAGE;
+  });
+  open.get('/docs/:asset', (ctx) => {
+    const asset = (ctx.params as { asset: string }).asset;
+    if (!['swagger-ui.css', 'swagger-ui-bundle.js'].includes(asset)) return;
+    ctx.type = asset.endsWith('.css') ? 'css' : 'js';
+    ctx.set('Cache-Control', 'public, max-age=86400');
+    ctx.body = readFileSync(join(SWAGGER_DIR, asset));
+  });
+  app.use(open.routes()).use(open.allowedMethods());
+
+  if (deps.config && deps.bus && deps.pool && deps.replies) {
+    const full = deps as ApiDeps;
+    if (!full.config.JWT_SECRET) throw new Error('JWT_SECRET is required to serve the API (at least 32 characters)');
+    const api = new Router({ prefix: API_PREFIX });
+    api.use(bodyParser({ enableTypes: ['json'], jsonLimit: '256kb', encoding: 'utf-8' }));
+    api.use(
+      jwt({
+        secret: full.config.JWT_SECRET,
+        algorithms: ['HS256'],
+        issuer: TOKEN_ISSUER,
+        audience: TOKEN_AUDIENCE,
+        passthrough: true,
+      }),
+    );
+    api.use(rateLimit(full.config.RATE_LIMIT_PER_MINUTE));
+    const publicPaths = new Set([`${API_PREFIX}/auth/register`, `${API_PREFIX}/auth/token`]);
+    api.use(async (ctx, next) => {
+      // koa-jwt runs in passthrough so the rate limiter sees who is calling; refuse here.
+      if (!publicPaths.has(ctx.path) && !ctx.state.user) {
+        ctx.throw(401, ctx.state.jwtOriginalError ? 'Invalid or expired access token' : 'Authentication required');
+      }
+      await next();
+    });
+    for (const routes of [authRoutes(full), catalogRoutes(full), assessmentRoutes(full), commandRoutes(full)]) {
+      api.use(routes.routes(), routes.allowedMethods());
+    }
+    app.use(api.routes()).use(api.allowedMethods());
+  }
   return app;
 }

@@ -9,7 +9,7 @@ import { withLogContext } from '../platform/logger';
 import type { Platform } from '../platform/platform';
 import { catchUp } from './catchUp';
 import type { AnyBoundedContext } from '../../domain';
-import { PartitionState, StagedChanges } from './partitionState';
+import { PartitionState, StagedChanges, type ProcessedCommand } from './partitionState';
 import { SnapshotStore } from './snapshots';
 
 /** Event ids derive from the command id, so a batch retried after an abort writes the same ids. */
@@ -29,6 +29,8 @@ interface Outcome {
   command: CommandEnvelope;
   offset: number;
   events: EventEnvelope[];
+  /** For an accepted command: its entry in the processed-commands map, completed once written. */
+  processed?: ProcessedCommand;
   reply: Omit<CommandReply, 'events' | 'decided_at'> & { events?: WrittenEvent[] };
 }
 
@@ -48,6 +50,8 @@ export class DeciderRuntime {
   private producer!: Producer;
   private readonly reader;
   private snapshotting = Promise.resolve();
+  /** Catch-ups share one partition reader, so they run one after another. */
+  private catchingUp: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
   constructor(private readonly options: DeciderRuntimeOptions) {
@@ -66,6 +70,7 @@ export class DeciderRuntime {
     );
     this.consumer = platform.kafka.consumer(`${platform.config.KAFKA_CLIENT_ID}-deciders-${context.name}`, {
       maxBatchSize: this.options.maxBatchSize ?? 100,
+      staticMemberId: `${platform.config.KAFKA_CLIENT_ID}-decider-${context.name}-${instanceId}`,
       rebalance: (event, assigned) => this.onRebalance(event, assigned),
     });
     await Promise.all([this.producer.connect(), this.consumer.connect(), this.reader.connect()]);
@@ -113,7 +118,13 @@ export class DeciderRuntime {
   }
 
   /** Snapshot, then the events after it: the state this partition's commands must be decided on. */
-  private async load(partition: number, isCancelled: () => boolean): Promise<PartitionState> {
+  private load(partition: number, isCancelled: () => boolean): Promise<PartitionState> {
+    const loading = this.catchingUp.then(() => this.loadNow(partition, isCancelled));
+    this.catchingUp = loading.catch(() => undefined);
+    return loading;
+  }
+
+  private async loadNow(partition: number, isCancelled: () => boolean): Promise<PartitionState> {
     const { context, platform } = this.options;
     const started = Date.now();
     const state = (await this.snapshots.load(context, this.eventsTopic, partition)) ?? new PartitionState(context);
@@ -234,7 +245,10 @@ export class DeciderRuntime {
         };
       });
       staged.aggregates.set(command.aggregate_id, { state: next, version: aggregate.version + events.length });
-      return { command, offset, events, reply: { ...base, outcome: 'accepted', error: null } };
+      // Recorded now, so a repeat of this command later in the same batch is a duplicate too.
+      const processed: ProcessedCommand = { aggregate_id: command.aggregate_id, events: [] };
+      staged.processed.set(command.command_id, processed);
+      return { command, offset, events, processed, reply: { ...base, outcome: 'accepted', error: null } };
     } catch (err) {
       if (err instanceof DomainError) {
         return {
@@ -311,6 +325,7 @@ export class DeciderRuntime {
               }),
             );
             outcome.reply.events = written;
+            outcome.processed?.events.push(...written);
             count += written.length;
             lastEventOffset = Math.max(lastEventOffset ?? -1, ...written.map((w) => w.offset));
           }

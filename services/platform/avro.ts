@@ -46,19 +46,34 @@ export class AvroCodec {
     );
   }
 
-  /** Registers (or finds) the schema under its subject and returns the registry id. */
+  private readonly inFlight = new Map<string, Promise<number>>();
+
+  /**
+   * Registers (or finds) the schema under its subject and returns the registry id. Concurrent
+   * calls for the same schema share one request (the registry refuses racing first registrations).
+   */
   async register(topic: string, schema: AvroRecordSchema): Promise<number> {
     const subject = subjectFor(topic, schema);
-    try {
-      const text = this.textOf(schema);
-      const { id } = await this.registry.register({ type: SchemaType.AVRO, schema: text }, { subject });
-      this.ids.set(`${subject}\u0000${text}`, id);
-      return id;
-    } catch (err) {
-      const status = (err as { status?: number }).status;
-      if (status === 409) throw new SchemaIncompatibleError(subject, (err as Error).message);
-      throw err;
+    const text = this.textOf(schema);
+    const key = `${subject}\u0000${text}`;
+    const known = this.ids.get(key);
+    if (known !== undefined) return known;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.registry
+        .register({ type: SchemaType.AVRO, schema: text }, { subject })
+        .then(({ id }) => {
+          this.ids.set(key, id);
+          return id;
+        })
+        .catch((err: unknown) => {
+          const status = (err as { status?: number }).status;
+          throw status === 409 ? new SchemaIncompatibleError(subject, (err as Error).message) : err;
+        })
+        .finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
     }
+    return pending;
   }
 
   async encode(topic: string, schema: AvroRecordSchema, value: unknown): Promise<Buffer> {

@@ -5,7 +5,7 @@ import { z } from 'zod';
  * variables, with defaults that work on the local stack (`npm run stack -- up`).
  * Secrets (JWT_SECRET, OPENAI_API_KEY, BOOTSTRAP_ADMIN_PASSWORD) have no defaults.
  */
-const port = z.coerce.number().int().min(1).max(65535);
+const port = z.coerce.number().int().min(0).max(65535); // 0: any free port (tests)
 const url = z.string().url();
 
 const schema = z.object({
@@ -63,12 +63,12 @@ const schema = z.object({
   COMMAND_REPLY_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   /** How long a query waits for the read model to reflect the caller's last write. */
   READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(30_000).default(3000),
-  ASSESSMENT_DURATION_MINUTES: z.coerce
+  ASSESSMENT_DURATION_SECONDS: z.coerce
     .number()
     .int()
-    .min(1)
-    .max(60 * 24 * 30)
-    .default(120),
+    .min(5)
+    .max(60 * 60 * 24 * 30)
+    .default(7200),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;
@@ -80,9 +80,27 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The local stack's port variables (KAFKA_PORT, SCHEMA_REGISTRY_PORT, PGPORT, ES_PORT) also
+ * move the app's default URLs, so one variable per port moves both sides.
+ */
+function stackDefaults(env: Record<string, string>): Record<string, string> {
+  const defaults: Record<string, string> = {};
+  if (env.KAFKA_PORT) defaults.KAFKA_BROKERS = `127.0.0.1:${env.KAFKA_PORT}`;
+  if (env.SCHEMA_REGISTRY_PORT)
+    defaults.SCHEMA_REGISTRY_URL = `http://127.0.0.1:${env.SCHEMA_REGISTRY_PORT}/apis/ccompat/v7`;
+  if (env.PGPORT) defaults.DATABASE_URL = `postgres://microcred@127.0.0.1:${env.PGPORT}/microcred`;
+  if (env.ES_PORT) defaults.ELASTICSEARCH_URL = `http://127.0.0.1:${env.ES_PORT}`;
+  return defaults;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // Empty strings mean "unset" so that `FOO= npm start` falls back to the default.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const set = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== '')) as Record<
+    string,
+    string
+  >;
+  const cleaned = { ...stackDefaults(set), ...set };
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     throw new ConfigError(

@@ -9,6 +9,22 @@ describe('loadConfig', () => {
     expect(config.DATABASE_URL).toBe('postgres://microcred@127.0.0.1:5432/microcred');
   });
 
+  test("the stack's port variables move the app's default URLs too; explicit URLs still win", () => {
+    const config = loadConfig({
+      KAFKA_PORT: '19092',
+      PGPORT: '15432',
+      ES_PORT: '19200',
+      SCHEMA_REGISTRY_PORT: '18081',
+    });
+    expect(config.KAFKA_BROKERS).toBe('127.0.0.1:19092');
+    expect(config.DATABASE_URL).toBe('postgres://microcred@127.0.0.1:15432/microcred');
+    expect(config.ELASTICSEARCH_URL).toBe('http://127.0.0.1:19200');
+    expect(config.SCHEMA_REGISTRY_URL).toBe('http://127.0.0.1:18081/apis/ccompat/v7');
+    expect(loadConfig({ PGPORT: '15432', DATABASE_URL: 'postgres://x@db:5432/y' }).DATABASE_URL).toBe(
+      'postgres://x@db:5432/y',
+    );
+  });
+
   test('empty strings fall back to defaults', () => {
     expect(loadConfig({ PORT: '' }).PORT).toBe(3000);
   });

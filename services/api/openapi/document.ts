@@ -757,9 +757,9 @@ export const openApiDocument = {
         required: ['skill'],
         additionalProperties: false,
         properties: {
-          skill: { type: 'string' },
-          level: { type: 'string' },
-          weight: { type: 'number' },
+          skill: { type: 'string', minLength: 1, maxLength: 100 },
+          level: { type: 'integer', minimum: 1, maximum: 5, description: '1 (awareness) to 5 (expert)' },
+          weight: { type: 'number', exclusiveMinimum: true, minimum: 0, maximum: 100 },
         },
       },
       Role: {

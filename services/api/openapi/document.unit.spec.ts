@@ -393,7 +393,7 @@ describe('openApiDocument', () => {
       [
         'RoleInput',
         'a role',
-        { name: 'Data Analyst', skills_profile: [{ skill: 'sql', level: 'intermediate', weight: 0.5 }] },
+        { name: 'Data Analyst', skills_profile: [{ skill: 'sql', level: 3, weight: 0.5 }] },
         true,
       ],
       ['RoleInput', 'an empty skills profile', { name: 'Data Analyst', skills_profile: [] }, false],

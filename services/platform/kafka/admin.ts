@@ -25,7 +25,10 @@ export async function ensureTopics(
       })),
     });
   }
-  const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+  const metadata = await waitForLeaders(
+    admin,
+    topics.map((t) => t.name),
+  );
   for (const spec of topics) {
     const actual = metadata.find((m) => m.name === spec.name)?.partitions.length;
     if (actual !== spec.partitions) {
@@ -53,4 +56,25 @@ export async function endOffsets(
     kind === 'committed' ? KafkaJS.IsolationLevel.READ_COMMITTED : KafkaJS.IsolationLevel.READ_UNCOMMITTED;
   const offsets = await admin.fetchTopicOffsets(topic, { isolationLevel, timeout: 10_000 });
   return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
+}
+
+/** New topics take a moment to get partition leaders; producing or listing offsets before that fails. */
+async function waitForLeaders(admin: Admin, names: string[], timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: names });
+      if (
+        metadata.length === names.length &&
+        metadata.every((m) => m.partitions.length > 0 && m.partitions.every((p) => p.leader >= 0))
+      ) {
+        return metadata;
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`Topics ${names.join(', ')} have no partition leaders after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

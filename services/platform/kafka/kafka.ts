@@ -99,6 +99,11 @@ export class KafkaClients {
       maxPollIntervalMs?: number;
       maxBatchSize?: number;
       /**
+       * Static membership (KIP-345): a restarted member with the same id takes its partitions
+       * back at once instead of waiting out the session timeout of its dead predecessor.
+       */
+      staticMemberId?: string;
+      /**
        * Told of every assignment change. On 'assign' it may return the assignment with start
        * offsets (e.g. read from PostgreSQL) to consume from instead of the committed ones.
        */
@@ -123,6 +128,7 @@ export class KafkaClients {
       'max.poll.interval.ms': options.maxPollIntervalMs ?? 60_000,
       'fetch.wait.max.ms': 20,
       'js.consumer.max.batch.size': options.maxBatchSize ?? 200,
+      ...(options.staticMemberId ? { 'group.instance.id': options.staticMemberId } : {}),
       ...(rebalance
         ? {
             rebalance_cb: async (err: { code: number }, assignment: { topic: string; partition: number }[]) => {

@@ -1,0 +1,166 @@
+import type { Pool } from 'pg';
+import type { QuestionType, Rubric } from '../../domain/assessment/rubric';
+import type { SkillRequirement } from '../../domain/catalog/role';
+import { isUuid } from '../../domain/shared/ids';
+import type { JsonObject } from '../../domain/shared/json';
+
+// Queries over the catalog read models (see ./projection.ts).
+
+type Db = Pick<Pool, 'query'>;
+
+export interface RoleView {
+  role_id: string;
+  name: string;
+  description: string | null;
+  skills_profile: SkillRequirement[];
+  active: boolean;
+  /** How many active questions the role has (what an assessment of it would ask). */
+  active_questions: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface QuestionView {
+  question_id: string;
+  role_id: string;
+  question_type: QuestionType;
+  prompt: string;
+  choices: string[] | null;
+  rubric: Rubric;
+  weight: number;
+  required: boolean;
+  /** Catalog version of the question ("1", "2", …). */
+  version: string;
+  active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CredentialView {
+  credential_id: string;
+  title: string;
+  description: string | null;
+  skills: string[];
+  provider: string | null;
+  metadata: JsonObject | null;
+  active: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Matches across all pages. */
+  total: number;
+}
+
+type Timestamps<T> = Omit<T, 'created_at' | 'updated_at'> & { created_at: Date; updated_at: Date };
+
+function withIsoTimes<T extends { created_at: string; updated_at: string }>(row: Timestamps<T>): T {
+  return { ...row, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() } as T;
+}
+
+const ROLE_SELECT = `
+  SELECT r.id AS role_id, r.name, r.description, r.skills_profile, r.active, r.created_at, r.updated_at,
+         (SELECT count(*) FROM questions q WHERE q.role_id = r.id AND q.active)::int AS active_questions
+  FROM role_catalog r`;
+
+/** Active roles, by name, each with its count of active questions. */
+export async function listActiveRoles(db: Db): Promise<RoleView[]> {
+  const { rows } = await db.query<Timestamps<RoleView>>(`${ROLE_SELECT} WHERE r.active ORDER BY r.name, r.id`);
+  return rows.map(withIsoTimes);
+}
+
+/** A role, active or retired. */
+export async function findRole(db: Db, roleId: string): Promise<RoleView | undefined> {
+  if (!isUuid(roleId)) return undefined;
+  const { rows } = await db.query<Timestamps<RoleView>>(`${ROLE_SELECT} WHERE r.id = $1`, [roleId]);
+  return rows[0] && withIsoTimes(rows[0]);
+}
+
+type QuestionRow = Timestamps<Omit<QuestionView, 'weight'>> & { weight: string };
+
+const QUESTION_SELECT = `
+  SELECT id AS question_id, role_id, question_type, prompt, choices, rubric, weight, required, version, active, created_at, updated_at
+  FROM questions`;
+
+function toQuestion(row: QuestionRow): QuestionView {
+  return withIsoTimes({ ...row, weight: Number(row.weight) });
+}
+
+/** The questions an assessment of the role asks, in a stable order (oldest first, then by id). */
+export async function activeQuestionsOfRole(db: Db, roleId: string): Promise<QuestionView[]> {
+  if (!isUuid(roleId)) return [];
+  const { rows } = await db.query<QuestionRow>(
+    `${QUESTION_SELECT} WHERE role_id = $1 AND active ORDER BY created_at, id`,
+    [roleId],
+  );
+  return rows.map(toQuestion);
+}
+
+/** Every question of the role, retired ones included, in the same order. */
+export async function listQuestionsOfRole(db: Db, roleId: string): Promise<QuestionView[]> {
+  if (!isUuid(roleId)) return [];
+  const { rows } = await db.query<QuestionRow>(`${QUESTION_SELECT} WHERE role_id = $1 ORDER BY created_at, id`, [
+    roleId,
+  ]);
+  return rows.map(toQuestion);
+}
+
+/** The current version of a question, active or retired. */
+export async function findQuestion(db: Db, questionId: string): Promise<QuestionView | undefined> {
+  if (!isUuid(questionId)) return undefined;
+  const { rows } = await db.query<QuestionRow>(`${QUESTION_SELECT} WHERE id = $1`, [questionId]);
+  return rows[0] && toQuestion(rows[0]);
+}
+
+const CREDENTIAL_COLUMNS =
+  'id AS credential_id, title, description, skills, provider, metadata, active, created_at, updated_at';
+
+/**
+ * Active credentials by title (then id), one page at a time (`page` counts from 1). With
+ * `roleId`, only those sharing at least one skill with the role's skills profile, compared
+ * case-insensitively; an unknown role matches nothing.
+ */
+export async function listCredentials(
+  db: Db,
+  options: { roleId?: string | null; page: number; pageSize: number },
+): Promise<Page<CredentialView>> {
+  const { roleId, page, pageSize } = options;
+  if (!Number.isInteger(page) || page < 1) throw new RangeError(`page must be a whole number from 1, got ${page}`);
+  if (!Number.isInteger(pageSize) || pageSize < 1) {
+    throw new RangeError(`pageSize must be a whole number from 1, got ${pageSize}`);
+  }
+  const byRole = roleId !== undefined && roleId !== null;
+  if (byRole && !isUuid(roleId)) return { items: [], total: 0 };
+  // One statement, so the page and the total come from the same snapshot. The total row is
+  // joined to the page, so it comes back even when the page is past the end.
+  const { rows } = await db.query<Timestamps<CredentialView> & { total: number }>(
+    `WITH matching AS (
+       SELECT ${CREDENTIAL_COLUMNS} FROM credential_catalog c
+       WHERE c.active AND ($1::uuid IS NULL OR EXISTS (
+         SELECT 1 FROM unnest(c.skills) AS s(skill)
+         JOIN role_catalog r ON r.id = $1::uuid
+         CROSS JOIN LATERAL jsonb_array_elements(COALESCE(r.skills_profile, '[]'::jsonb)) AS p(requirement)
+         WHERE lower(s.skill) = lower(p.requirement->>'skill')))),
+          page AS (SELECT * FROM matching ORDER BY title, credential_id LIMIT $2 OFFSET $3)
+     SELECT counted.total, page.*
+     FROM (SELECT count(*)::int AS total FROM matching) counted LEFT JOIN page ON TRUE
+     ORDER BY page.title, page.credential_id`,
+    [byRole ? roleId : null, pageSize, (page - 1) * pageSize],
+  );
+  const items = rows
+    .filter((row) => row.credential_id !== null)
+    .map(({ total: _total, ...row }) => withIsoTimes<CredentialView>(row));
+  return { items, total: rows[0]?.total ?? 0 };
+}
+
+/** A credential, active or retired. */
+export async function findCredential(db: Db, credentialId: string): Promise<CredentialView | undefined> {
+  if (!isUuid(credentialId)) return undefined;
+  const { rows } = await db.query<Timestamps<CredentialView>>(
+    `SELECT ${CREDENTIAL_COLUMNS} FROM credential_catalog WHERE id = $1`,
+    [credentialId],
+  );
+  return rows[0] && withIsoTimes(rows[0]);
+}

@@ -1,0 +1,183 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { randomUUID } from 'node:crypto';
+import type { Actor } from '../../../domain/shared/decider';
+import { publicRubric } from '../../../domain/assessment/publicRubric';
+import type { Rubric } from '../../../domain/assessment/rubric';
+import * as assessments from '../../../projections/assessments/queries';
+import { historyOf } from '../../../projections/audit/queries';
+import { AUDIT_PROJECTION } from '../../../projections/audit/projection';
+import { ASSESSMENTS_PROJECTION } from '../../../projections/assessments/projection';
+import * as catalog from '../../../projections/catalog/queries';
+import type { CommandReply } from '../../messaging/envelopes';
+import { ConflictError, ForbiddenError } from '../../platform/errors';
+import { actorOf, isStaff, requireRole } from '../auth/access';
+import { dispatch, respondPending } from '../commands/dispatch';
+import { idempotencyKeyOf, idFromKey } from '../commands/idempotency';
+import { awaitProjection, type ApiDeps } from '../deps';
+import { idParam, orNotFound } from '../http';
+import { validateBody } from '../openapi/contract';
+
+interface SnapshotQuestion {
+  question_id: string;
+  version: string;
+  type: 'multiple_choice' | 'essay' | 'profile';
+  prompt: string;
+  choices: string[] | null;
+  rubric: Rubric;
+  weight: number;
+  required: boolean;
+}
+
+/** The contract's QuestionSnapshot, with the answer key left out of the rubric. */
+function presentQuestion(q: SnapshotQuestion) {
+  return {
+    question_id: q.question_id,
+    type: q.type,
+    prompt: q.prompt,
+    choices: q.choices,
+    rubric: publicRubric(q.rubric),
+    version: q.version,
+    weight: q.weight,
+    required: q.required,
+  };
+}
+
+function statusAfter(reply: CommandReply): 'in_progress' | 'awaiting_async' {
+  return reply.events.some((e) => e.type === 'AssessmentSubmitted') ? 'awaiting_async' : 'in_progress';
+}
+
+export function assessmentRoutes(deps: ApiDeps): Router {
+  const router = new Router({ prefix: '/assessments' });
+
+  /** The assessment as the caller may see it: students only their own; advisors and admins all. */
+  async function visibleAssessment(ctx: Context, actor: Actor) {
+    const id = idParam(ctx, 'assessment_id');
+    await awaitProjection(deps, ASSESSMENTS_PROJECTION, id);
+    const found = await orNotFound(
+      assessments.findAssessment(deps.pool, id),
+      `Assessment ${id} not found`,
+      'ASSESSMENT_NOT_FOUND',
+    );
+    if (!isStaff(actor) && found.user_id !== actor.id) {
+      throw new ForbiddenError('You can only see your own assessments', 'NOT_ASSESSMENT_OWNER');
+    }
+    return found;
+  }
+
+  router.post('/start', requireRole('student'), validateBody('AssessmentStartRequest'), async (ctx) => {
+    const actor = actorOf(ctx);
+    const body = ctx.request.body as { role_id: string; metadata?: Record<string, unknown> };
+    const key = idempotencyKeyOf(ctx);
+    const assessment_id = key ? idFromKey(actor.id, 'start', key, 'aggregate') : randomUUID();
+    const role = await orNotFound(
+      catalog.findRole(deps.pool, body.role_id),
+      `Role ${body.role_id} not found`,
+      'ROLE_NOT_FOUND',
+    );
+    if (!role.active) throw new ConflictError(`Role ${role.name} is retired`, 'ROLE_RETIRED');
+    const questions: SnapshotQuestion[] = (await catalog.activeQuestionsOfRole(deps.pool, role.role_id)).map((q) => ({
+      question_id: q.question_id,
+      version: q.version,
+      type: q.question_type,
+      prompt: q.prompt,
+      choices: q.choices,
+      rubric: q.rubric as Rubric,
+      weight: Number(q.weight),
+      required: q.required,
+    }));
+    const expires_at = new Date(Date.now() + deps.config.ASSESSMENT_DURATION_SECONDS * 1000).toISOString();
+    const result = await dispatch(deps.bus, ctx, actor, 'assessment', {
+      type: 'StartAssessment',
+      aggregate_id: assessment_id,
+      ...(key ? { command_id: idFromKey(actor.id, 'start', key, 'command') } : {}),
+      data: {
+        assessment_id,
+        user_id: actor.id,
+        role_id: role.role_id,
+        role_name: role.name,
+        questions,
+        expires_at,
+        metadata: body.metadata ?? null,
+      },
+    });
+    if (result.status === 'pending') return respondPending(ctx, result.command_id);
+    ctx.status = 201;
+    if (result.reply.outcome === 'accepted') {
+      ctx.body = { assessment_id, status: 'in_progress', expires_at, questions: questions.map(presentQuestion) };
+      return;
+    }
+    // A retry with the same Idempotency-Key: answer with what the first request created.
+    await awaitProjection(deps, ASSESSMENTS_PROJECTION, assessment_id);
+    const first = await orNotFound(
+      assessments.findAssessment(deps.pool, assessment_id),
+      `Assessment ${assessment_id} not found`,
+      'ASSESSMENT_NOT_FOUND',
+    );
+    const snapshot = await assessments.questionSnapshots(deps.pool, assessment_id);
+    ctx.body = {
+      assessment_id,
+      status: first.status,
+      expires_at: first.expires_at,
+      questions: snapshot.map((q) => presentQuestion(q as SnapshotQuestion)),
+    };
+  });
+
+  router.post('/:assessment_id/responses', validateBody('AssessmentResponseBatch'), async (ctx) => {
+    const actor = actorOf(ctx);
+    const assessment_id = idParam(ctx, 'assessment_id');
+    const body = ctx.request.body as {
+      responses: { question_id: string; answer: unknown; submitted_at?: string }[];
+      completed?: boolean;
+    };
+    const key = idempotencyKeyOf(ctx);
+    const result = await dispatch(deps.bus, ctx, actor, 'assessment', {
+      type: 'RecordResponses',
+      aggregate_id: assessment_id,
+      ...(key ? { command_id: idFromKey(actor.id, `responses:${assessment_id}`, key, 'command') } : {}),
+      data: {
+        assessment_id,
+        responses: body.responses.map((r) => ({
+          question_id: r.question_id,
+          answer: r.answer,
+          submitted_at: r.submitted_at ?? null,
+        })),
+        complete: body.completed ?? false,
+      },
+    });
+    if (result.status === 'pending') return respondPending(ctx, result.command_id);
+    const status = statusAfter(result.reply);
+    ctx.status = 202;
+    ctx.body = {
+      assessment_id,
+      status,
+      async_job_enqueued: status === 'awaiting_async',
+      message:
+        status === 'awaiting_async'
+          ? 'Submitted. Essay scoring and recommendations are being prepared.'
+          : `Recorded ${body.responses.length} response(s).`,
+    };
+  });
+
+  router.get('/:assessment_id', async (ctx) => {
+    const found = await visibleAssessment(ctx, actorOf(ctx));
+    ctx.body = {
+      assessment_id: found.assessment_id,
+      status: found.status,
+      progress: { answered: found.answered, total: found.total },
+      degraded: found.degraded,
+      last_updated_at: found.last_updated_at,
+    };
+  });
+
+  router.get('/:assessment_id/history', async (ctx) => {
+    const found = await visibleAssessment(ctx, actorOf(ctx));
+    await awaitProjection(deps, AUDIT_PROJECTION, found.assessment_id);
+    ctx.body = {
+      assessment_id: found.assessment_id,
+      events: await historyOf(deps.pool, 'assessment', found.assessment_id),
+    };
+  });
+
+  return router;
+}

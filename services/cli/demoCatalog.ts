@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { v5 as uuidv5 } from 'uuid';
+import type { Actor } from '../../domain/shared/decider';
+import type { CommandBus } from '../messaging/commandBus';
+import type { ContextName } from '../messaging/envelopes';
+import type { Logger } from '../platform/logger';
+import { repoPath } from '../platform/paths';
+
+const DEMO_NAMESPACE = '6d0c2a8e-93b1-4f57-a0de-1c4b7e2f5a39';
+const SYSTEM: Actor = { id: 'system:demo-catalog', role: 'system' };
+
+interface DemoCatalog {
+  roles: {
+    slug: string;
+    name: string;
+    description: string;
+    skills_profile: unknown[];
+    questions: {
+      slug: string;
+      question_type: string;
+      prompt: string;
+      choices: string[] | null;
+      rubric: unknown;
+      weight: number;
+      required: boolean;
+    }[];
+  }[];
+  credentials: {
+    slug: string;
+    title: string;
+    description: string;
+    skills: string[];
+    provider: string;
+    metadata: unknown;
+  }[];
+}
+
+/** Demo catalog ids are derived from slugs, so every load names the same roles and credentials. */
+export const demoId = (kind: string, slug: string): string => uuidv5(`${kind}:${slug}`, DEMO_NAMESPACE);
+
+/**
+ * Loads services/cli/demo/catalog.json through the catalog decider. Command ids are derived
+ * from the slugs too, so loading twice creates nothing twice.
+ */
+export async function loadDemoCatalog(
+  bus: CommandBus,
+  logger: Logger,
+  file = repoPath('services', 'cli', 'demo', 'catalog.json'),
+) {
+  const demo = JSON.parse(readFileSync(file, 'utf8')) as DemoCatalog;
+  let created = 0;
+  let already = 0;
+  const send = async (context: ContextName, type: string, aggregate_id: string, data: Record<string, unknown>) => {
+    const result = await bus.send(
+      context,
+      {
+        command_id: demoId(`command:${type}`, aggregate_id),
+        type,
+        aggregate_id,
+        issued_at: new Date().toISOString(),
+        actor: SYSTEM,
+        correlation_id: `demo-catalog-${aggregate_id}`,
+        data,
+      },
+      30_000,
+    );
+    if (result.status === 'pending')
+      throw new Error(`The catalog decider did not answer ${type} ${aggregate_id} within 30 s`);
+    if (result.reply.outcome === 'rejected') {
+      throw new Error(
+        `Demo catalog ${type} ${aggregate_id} rejected: ${result.reply.error?.code} ${result.reply.error?.message}`,
+      );
+    }
+    if (result.reply.outcome === 'accepted') created++;
+    else already++;
+  };
+  for (const role of demo.roles) {
+    const role_id = demoId('role', role.slug);
+    await send('catalog', 'CreateRole', role_id, {
+      role_id,
+      name: role.name,
+      description: role.description,
+      skills_profile: role.skills_profile,
+    });
+    await Promise.all(
+      role.questions.map((q) => {
+        const question_id = demoId('question', q.slug);
+        const { slug: _slug, ...definition } = q;
+        return send('catalog', 'CreateQuestion', question_id, { ...definition, question_id, role_id });
+      }),
+    );
+  }
+  await Promise.all(
+    demo.credentials.map((c) => {
+      const credential_id = demoId('credential', c.slug);
+      const { slug: _slug, ...definition } = c;
+      return send('catalog', 'CreateCredential', credential_id, { ...definition, credential_id });
+    }),
+  );
+  logger.info({ created, already }, 'demo catalog loaded');
+  return { created, already, roles: demo.roles.map((r) => ({ role_id: demoId('role', r.slug), name: r.name })) };
+}

@@ -1,0 +1,13 @@
+import { boundedContexts } from '../../domain';
+import type { MessageCodec } from '../messaging/messageCodec';
+import type { Platform } from '../platform/platform';
+import { DeciderRuntime } from './deciderRuntime';
+
+/** One decider runtime per bounded context, all in this process. */
+export async function startDeciders(platform: Platform, codec: MessageCodec): Promise<DeciderRuntime[]> {
+  const runtimes = boundedContexts.map(
+    (context) => new DeciderRuntime({ platform, context, codec, instanceId: platform.config.INSTANCE_ID }),
+  );
+  await Promise.all(runtimes.map((r) => r.start()));
+  return runtimes;
+}

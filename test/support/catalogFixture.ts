@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import {
+  choiceQuestionChoices,
+  cloudProfile,
+  essayDesign,
+  multipleWithPenalty,
+  singleChoice,
+} from '../../domain/assessment/rubricExamples';
+import type { TestSystem } from './system';
+
+export interface RoleFixture {
+  roleId: string;
+  mcSingle: string;
+  mcMultiple: string;
+  profile: string;
+  essay: string;
+  optional: string;
+}
+
+/** A role with one question of each kind (and an optional one), created through the admin API. */
+export async function createRoleWithQuestions(sys: TestSystem): Promise<RoleFixture> {
+  const token = await sys.adminToken();
+  const role = await sys.request('POST', '/api/v1/catalog/roles', {
+    token,
+    body: {
+      name: `Cloud Engineer ${randomUUID().slice(0, 6)}`,
+      description: 'Builds and runs cloud infrastructure',
+      skills_profile: [
+        { skill: 'kubernetes', level: 3, weight: 3 },
+        { skill: 'terraform', level: 2, weight: 2 },
+      ],
+    },
+  });
+  if (role.status !== 201) throw new Error(`create role: ${role.status} ${JSON.stringify(role.body)}`);
+  const roleId = role.body.role_id as string;
+  const question = async (body: Record<string, unknown>) => {
+    const res = await sys.request('POST', '/api/v1/catalog/questions', { token, body: { role_id: roleId, ...body } });
+    if (res.status !== 201) throw new Error(`create question: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.question_id as string;
+  };
+  const mcSingle = await question({
+    question_type: 'multiple_choice',
+    prompt: 'Which tool orchestrates containers across a cluster?',
+    choices: choiceQuestionChoices,
+    rubric: singleChoice,
+    weight: 2,
+  });
+  const mcMultiple = await question({
+    question_type: 'multiple_choice',
+    prompt: 'Which of these are part of the container ecosystem?',
+    choices: choiceQuestionChoices,
+    rubric: multipleWithPenalty,
+    weight: 3,
+  });
+  const profile = await question({
+    question_type: 'profile',
+    prompt: 'Tell us about yourself: skills (list), years_experience (number) and a short summary.',
+    choices: null,
+    rubric: cloudProfile,
+    weight: 4,
+  });
+  const essay = await question({
+    question_type: 'essay',
+    prompt: 'Describe how you would roll out a risky change to a production cluster.',
+    choices: null,
+    rubric: essayDesign,
+    weight: 5,
+  });
+  const optional = await question({
+    question_type: 'multiple_choice',
+    prompt: 'Optional: which tool templates Kubernetes manifests?',
+    choices: choiceQuestionChoices,
+    rubric: { scoring: 'choice', select: 'single', correct: ['helm'] },
+    weight: 1,
+    required: false,
+  });
+  return { roleId, mcSingle, mcMultiple, profile, essay, optional };
+}
+
+export const essayAnswer = Array.from(
+  { length: 12 },
+  () => 'I would use a rolling update with readiness probes, watch the error budget, and roll back on alerts.',
+).join(' ');
