@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { librdkafkaVersion, type KafkaJS } from '@confluentinc/kafka-javascript';
 import { version as kafkaJavascriptVersion } from '@confluentinc/kafka-javascript/package.json';
 import { loadConfig } from '../../services/platform/config';
@@ -51,8 +52,10 @@ const settings = {
   /** Java transaction length; by default calibrated so a Java transaction holds ~BENCH_TX_SIZE records. */
   javaTxDurationMs: intEnv('BENCH_JAVA_TX_DURATION_MS', 0, 0),
 };
+/** A phase that missed its deadline gets this long to stop and close its clients. */
+const UNWIND_TIMEOUT_MS = 45_000;
+const CLEANUP_TIMEOUT_MS = UNWIND_TIMEOUT_MS + 75_000;
 const totalTimeoutMs = intEnv('BENCH_TIMEOUT_MS', 8 * settings.phaseTimeoutMs + 120_000);
-const CLEANUP_TIMEOUT_MS = 60_000;
 const MiB = 1024 * 1024;
 
 const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'warn' });
@@ -98,6 +101,24 @@ async function within<T>(promise: Promise<T>, ms: number, what: string): Promise
   }
 }
 
+/** True once `promise` has settled, false if it is still pending after `ms`. */
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return within(
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    ms,
+    'settle',
+  ).catch(() => false);
+}
+
+/** Like Promise.all, but waits for every promise to settle before throwing the first error. */
+async function allSettled(promises: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
 function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
 }
@@ -109,16 +130,27 @@ function describe(err: unknown): string {
 const now = () => performance.now();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Clients still connected and Java tools still running: closed by cleanup, whatever happens. */
-const openClients = new Set<{ disconnect(): Promise<void> }>();
+/**
+ * Clients still connected, and Java tools still running: cleanup closes them whatever happens.
+ * A client is only ever disconnected once nothing of ours is waiting on it: librdkafka can
+ * deadlock when a transactional producer is destroyed during sendOffsetsToTransaction.
+ */
+const openClients = new Map<{ disconnect(): Promise<void> }, 'consumer' | 'other'>();
 const children = new Set<ChildProcess>();
 let admin: Admin | undefined;
 /** Set once cleanup has begun: nothing new is connected or started after that. */
 let cleaning: Promise<void> | undefined;
+/** The phase now running, so cleanup can stop it and let it close its own clients first. */
+let current: { abort: AbortController; done: Promise<unknown> } | undefined;
+/** A phase that did not stop in time may still be inside a client call: its clients are left alone. */
+let stuck = false;
 
-async function connected<T extends { connect(): Promise<void>; disconnect(): Promise<void> }>(client: T): Promise<T> {
+async function connected<T extends { connect(): Promise<void>; disconnect(): Promise<void> }>(
+  client: T,
+  kind: 'consumer' | 'other' = 'other',
+): Promise<T> {
   if (cleaning) throw new Error('not connecting, cleaning up');
-  openClients.add(client);
+  openClients.set(client, kind);
   await within(client.connect(), 30_000, 'connect');
   return client;
 }
@@ -130,6 +162,24 @@ async function close(client: { disconnect(): Promise<void> }): Promise<void> {
   );
 }
 
+/**
+ * Last resort for a blocked event loop (a native call that never returns, where no timer of
+ * ours can fire): a thread of its own kills the Java tools we started and then this process.
+ */
+const hardStop = new Worker(
+  `const { parentPort, workerData } = require('node:worker_threads');
+   const fs = require('node:fs');
+   const groups = new Set();
+   parentPort.on('message', (m) => (m.add ? groups.add(m.add) : groups.delete(m.remove)));
+   setTimeout(() => {
+     fs.writeSync(2, '[bench] hard deadline passed with the event loop blocked: killing the tools and this process\\n');
+     for (const pid of groups) { try { process.kill(-pid, 'SIGKILL'); } catch {} }
+     process.kill(workerData.pid, 'SIGKILL');
+   }, workerData.ms);`,
+  { eval: true, workerData: { pid: process.pid, ms: totalTimeoutMs + CLEANUP_TIMEOUT_MS + 30_000 } },
+);
+hardStop.unref();
+
 function findRepoRoot(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, 'ops', 'stack.sh'))) return dir;
@@ -138,7 +188,7 @@ function findRepoRoot(): string {
 }
 
 /** Random upper-case letters, like ProducerPerformance's --record-size payload. */
-function payload(size: number): Buffer {
+function randomPayload(size: number): Buffer {
   const buf = Buffer.alloc(size);
   for (let i = 0; i < size; i++) buf[i] = 65 + Math.floor(Math.random() * 26);
   return buf;
@@ -184,23 +234,38 @@ interface Measurement {
 
 const results = new Map<string, Measurement>();
 
+/** Runs one phase with a deadline; a phase past its deadline is told to stop and given time to close its clients. */
 async function measure(
   key: string,
   who: Measurement['who'],
   label: string,
-  run: (m: Measurement) => Promise<void>,
+  run: (m: Measurement, signal: AbortSignal) => Promise<void>,
 ): Promise<void> {
   const m: Measurement = { who, label, notes: [] };
   results.set(key, m);
+  if (cleaning) {
+    m.error = 'not run: cleaning up';
+    return;
+  }
   progress(`${who} ${label} ...`);
+  const abort = new AbortController();
+  const running = run(m, abort.signal);
+  current = { abort, done: running };
   try {
-    await within(run(m), settings.phaseTimeoutMs, `${who} ${label}`);
+    await within(running, settings.phaseTimeoutMs, `${who} ${label.trim()}`);
     progress(
       `  ${m.msgsPerSec?.toFixed(0) ?? '?'} msgs/s, ${m.mbPerSec?.toFixed(2) ?? '?'} MB/s${m.notes.length ? ` (${m.notes.join('; ')})` : ''}`,
     );
   } catch (err) {
     m.error = describe(err);
     progress(`  FAILED: ${m.error}`);
+    abort.abort(err);
+    if (!(await settlesWithin(running, UNWIND_TIMEOUT_MS))) {
+      stuck = true;
+      progress(`  the phase did not stop within ${UNWIND_TIMEOUT_MS} ms; its clients are left connected`);
+    }
+  } finally {
+    if (current?.abort === abort) current = undefined;
   }
 }
 
@@ -215,27 +280,28 @@ function rates(m: Measurement, messages: number, bytes: number, seconds: number,
 // Our wrapper
 // ---------------------------------------------------------------------------------------------
 
-const value = payload(settings.bytes);
-const messagesOf = (count: number) => Array.from({ length: count }, () => ({ value }));
+const payload = randomPayload(settings.bytes);
+const messagesOf = (count: number) => Array.from({ length: count }, () => ({ value: payload }));
 
 /** Sends `count` messages as `send` calls of `sendBatch`, `inFlight` at a time; resolves when all are acknowledged. */
-async function produce(producer: Producer, topic: string, count: number): Promise<void> {
+async function produce(producer: Producer, topic: string, count: number, signal: AbortSignal): Promise<void> {
   let remaining = count;
   const lane = async () => {
     while (remaining > 0) {
+      signal.throwIfAborted();
       const n = Math.min(settings.sendBatch, remaining);
       remaining -= n;
       await producer.send({ topic, messages: messagesOf(n) });
     }
   };
-  await Promise.all(Array.from({ length: settings.inFlight }, lane));
+  await allSettled(Array.from({ length: settings.inFlight }, lane));
 }
 
-async function oursProducePlain(admin: Admin, m: Measurement): Promise<void> {
+async function oursProducePlain(admin: Admin, m: Measurement, signal: AbortSignal): Promise<void> {
   const producer = await connected(kafka.producer('bench'));
   try {
     const start = now();
-    await produce(producer, topics.ours, N);
+    await produce(producer, topics.ours, N, signal);
     rates(m, N, N * settings.bytes, (now() - start) / 1000);
   } finally {
     await close(producer);
@@ -245,19 +311,20 @@ async function oursProducePlain(admin: Admin, m: Measurement): Promise<void> {
   m.notes.push(`send() of ${settings.sendBatch} msgs, ${settings.inFlight} in flight`);
 }
 
-async function oursProduceTransactional(admin: Admin, m: Measurement): Promise<void> {
+async function oursProduceTransactional(admin: Admin, m: Measurement, signal: AbortSignal): Promise<void> {
   const producer = await connected(kafka.transactionalProducer(`${prefix}.ours-tx`));
   let transactions = 0;
   try {
     const start = now();
     for (let sent = 0; sent < N; sent += settings.txSize) {
+      signal.throwIfAborted();
       const size = Math.min(settings.txSize, N - sent);
       await inTransaction(producer, async (tx) => {
         const sends: Promise<unknown>[] = [];
         for (let i = 0; i < size; i += settings.sendBatch) {
           sends.push(tx.send({ topic: topics.oursTx, messages: messagesOf(Math.min(settings.sendBatch, size - i)) }));
         }
-        await Promise.all(sends);
+        await allSettled(sends);
       });
       transactions++;
     }
@@ -289,6 +356,7 @@ async function consumeAll(
   topic: string,
   expected: Map<number, number>,
   assignedAt: () => number | undefined,
+  signal: AbortSignal,
   handle?: (batch: KafkaJS.Batch) => Promise<void>,
 ): Promise<ConsumeRun> {
   const next = new Map<number, number>();
@@ -296,7 +364,9 @@ async function consumeAll(
   let batches = 0;
   let failedBatches = 0;
   let finish: () => void = () => undefined;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
+  let fail: (err: unknown) => void = () => undefined;
+  const finished = new Promise<void>((resolve, reject) => ((finish = resolve), (fail = reject)));
+  signal.addEventListener('abort', () => fail(signal.reason), { once: true });
   const complete = () => [...expected].every(([p, end]) => (next.get(p) ?? 0) >= end);
 
   await within(consumer.subscribe({ topics: [topic] }), 15_000, 'subscribe');
@@ -304,7 +374,7 @@ async function consumeAll(
   await consumer.run({
     partitionsConsumedConcurrently: 1,
     eachBatch: async ({ batch }) => {
-      if (batch.messages.length === 0) return;
+      if (batch.messages.length === 0 || signal.aborted) return;
       try {
         await handle?.(batch);
       } catch (err) {
@@ -339,12 +409,12 @@ function consumerOf(
   return { consumer, assignedAt: () => assigned };
 }
 
-async function oursConsume(admin: Admin, m: Measurement): Promise<void> {
+async function oursConsume(admin: Admin, m: Measurement, signal: AbortSignal): Promise<void> {
   const expected = await within(endOffsets(admin, topics.ours, 'committed'), 15_000, 'end offsets');
   const { consumer, assignedAt } = consumerOf(groups.consume, settings.consumeBatch);
-  await connected(consumer);
   try {
-    const run = await consumeAll(consumer, topics.ours, expected, assignedAt);
+    await connected(consumer, 'consumer');
+    const run = await consumeAll(consumer, topics.ours, expected, assignedAt, signal);
     rates(m, N, run.bytes, run.fetchSeconds);
     m.notes.push(
       `batch ≤ ${settings.consumeBatch}, ${(N / run.batches).toFixed(0)} msgs/batch avg`,
@@ -355,19 +425,20 @@ async function oursConsume(admin: Admin, m: Measurement): Promise<void> {
   }
 }
 
-async function oursConsumeTransformProduce(admin: Admin, m: Measurement): Promise<void> {
+async function oursConsumeTransformProduce(admin: Admin, m: Measurement, signal: AbortSignal): Promise<void> {
   const expected = await within(endOffsets(admin, topics.ours, 'committed'), 15_000, 'end offsets');
   const { consumer, assignedAt } = consumerOf(groups.ctp, settings.ctpBatch);
   const producer = kafka.transactionalProducer(`${prefix}.ours-ctp`);
-  await Promise.all([connected(consumer), connected(producer)]);
   let transactions = 0;
+  let inFlight: Promise<unknown> = Promise.resolve();
   let run: ConsumeRun;
   try {
-    run = await consumeAll(consumer, topics.ours, expected, assignedAt, async (batch) => {
+    await allSettled([connected(consumer, 'consumer'), connected(producer)]);
+    run = await consumeAll(consumer, topics.ours, expected, assignedAt, signal, async (batch) => {
       const last = batch.messages[batch.messages.length - 1]!;
       // The decider pattern: one output per input, on the input's partition, plus the consumed
       // offset, in one transaction committed with the group's metadata (KIP-447).
-      await inTransaction(
+      const tx = inTransaction(
         producer,
         async (tx) => {
           await tx.send({
@@ -380,11 +451,20 @@ async function oursConsumeTransformProduce(admin: Admin, m: Measurement): Promis
           consumed: [{ topic: batch.topic, partition: batch.partition, nextOffset: Number(last.offset) + 1 }],
         },
       );
+      inFlight = tx;
+      await tx;
       transactions++;
     });
   } finally {
+    // The consumer first (its disconnect waits for a running eachBatch), then the producer, and
+    // only once no transaction call is pending on it.
     await close(consumer);
-    await close(producer);
+    if (await settlesWithin(inFlight, UNWIND_TIMEOUT_MS)) await close(producer);
+    else {
+      openClients.delete(producer);
+      stuck = true;
+      progress('a transaction never finished: its producer is left connected');
+    }
   }
   rates(m, N, run.bytes, run.fetchSeconds, transactions);
   const committed = await within(
@@ -413,12 +493,12 @@ async function oursConsumeTransformProduce(admin: Admin, m: Measurement): Promis
 const repoRoot = findRepoRoot();
 let tempDir: string | undefined;
 
-function runKafkaClass(javaClass: string, args: string[], timeoutMs: number): Promise<string> {
+function runKafkaClass(javaClass: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<string> {
   if (cleaning) return Promise.reject(new Error(`${javaClass}: not started, cleaning up`));
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [path.join(repoRoot, 'ops', 'stack.sh'), 'kafka-class', javaClass, ...args], {
       cwd: repoRoot,
-      // Own process group: a timeout stops bash and the JVM under it together.
+      // Own process group: stopping it stops bash and the JVM under it together.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       // ops/lib/kafka.sh passes KAFKA_TOOL_HEAP to the JVM; a fixed locale keeps the numbers parseable.
@@ -428,22 +508,30 @@ function runKafkaClass(javaClass: string, args: string[], timeoutMs: number): Pr
       },
     });
     children.add(child);
+    if (child.pid !== undefined) hardStop.postMessage({ add: child.pid });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
+    const stop = (reason: string) => {
       void stopChild(child);
-      reject(new Error(`${javaClass}: no result within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('error', (err) => {
+      reject(new Error(`${javaClass}: ${reason}`));
+    };
+    const timer = setTimeout(() => stop(`no result within ${timeoutMs} ms`), timeoutMs);
+    const onAbort = () => stop('stopped');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       children.delete(child);
+      if (child.pid !== undefined) hardStop.postMessage({ remove: child.pid });
+    };
+    child.on('error', (err) => {
+      done();
       reject(err);
     });
     child.on('close', (code) => {
-      clearTimeout(timer);
-      children.delete(child);
+      done();
       if (code === 0) resolve(stdout);
       else
         reject(
@@ -514,8 +602,16 @@ function parseConsumerPerformance(stdout: string): Record<string, string> {
   return Object.fromEntries(header.map((name, i) => [name, fields[i]!]));
 }
 
-function producerProps(): string[] {
+function producerPerformanceArgs(topic: string): string[] {
   return [
+    '--topic',
+    topic,
+    '--num-records',
+    String(N),
+    '--record-size',
+    String(settings.bytes),
+    '--throughput',
+    '-1',
     '--producer-props',
     `bootstrap.servers=${config.KAFKA_BROKERS}`,
     'acks=all',
@@ -524,21 +620,12 @@ function producerProps(): string[] {
   ];
 }
 
-async function javaProducePlain(admin: Admin, m: Measurement): Promise<void> {
+async function javaProducePlain(admin: Admin, m: Measurement, signal: AbortSignal): Promise<void> {
   const stdout = await runKafkaClass(
     'org.apache.kafka.tools.ProducerPerformance',
-    [
-      '--topic',
-      topics.java,
-      '--num-records',
-      String(N),
-      '--record-size',
-      String(settings.bytes),
-      '--throughput',
-      '-1',
-      ...producerProps(),
-    ],
+    producerPerformanceArgs(topics.java),
     settings.phaseTimeoutMs,
+    signal,
   );
   const s = parseProducerPerformance(stdout);
   if (s.records !== N) throw new Error(`sent ${s.records} records, expected ${N}`);
@@ -551,18 +638,23 @@ async function javaProducePlain(admin: Admin, m: Measurement): Promise<void> {
 }
 
 /**
- * Records and commit markers per partition of a fully committed topic: every control record
- * takes an offset, so markers = end offset - records. Reads the topic once (untimed).
+ * Commit markers per partition of a fully committed topic: every control record takes an
+ * offset, so markers = end offset - records. Reads the topic once (not timed).
  */
-async function commitMarkers(admin: Admin, topic: string, records: number): Promise<Map<number, number>> {
+async function commitMarkers(
+  admin: Admin,
+  topic: string,
+  records: number,
+  signal: AbortSignal,
+): Promise<Map<number, number>> {
   const ends = await within(endOffsets(admin, topic, 'written'), 15_000, `end offsets of ${topic}`);
-  const reader = await connected(kafka.partitionReader(`${prefix}-count-${topic.slice(prefix.length + 1)}`));
+  const reader = kafka.partitionReader(`${prefix}-count-${topic.slice(prefix.length + 1)}`);
   try {
+    await connected(reader);
     reader.assign([...ends.keys()].map((partition) => ({ topic, partition, offset: 0 })));
     const counts = new Map<number, number>();
-    const deadline = now() + settings.phaseTimeoutMs;
     for (let seen = 0; seen < records;) {
-      if (now() > deadline) throw new Error(`counting ${topic}: read ${seen} of ${records} records in time`);
+      signal.throwIfAborted();
       for (const message of await reader.consume(10_000)) {
         counts.set(message.partition, (counts.get(message.partition) ?? 0) + 1);
         seen++;
@@ -574,7 +666,7 @@ async function commitMarkers(admin: Admin, topic: string, records: number): Prom
   }
 }
 
-async function javaProduceTransactional(admin: Admin, m: Measurement): Promise<void> {
+async function javaProduceTransactional(admin: Admin, m: Measurement, signal: AbortSignal): Promise<void> {
   // ProducerPerformance commits after a duration, not a count. First guess: BENCH_TX_SIZE records
   // at its plain rate; then count what it did and, while that is off target, run again (on a
   // fresh topic, at most 3 runs) with the duration scaled towards BENCH_TX_SIZE.
@@ -584,22 +676,9 @@ async function javaProduceTransactional(admin: Admin, m: Measurement): Promise<v
   for (const topic of [topics.javaTx, topics.javaTx2, topics.javaTx3]) {
     const stdout = await runKafkaClass(
       'org.apache.kafka.tools.ProducerPerformance',
-      [
-        '--topic',
-        topic,
-        '--num-records',
-        String(N),
-        '--record-size',
-        String(settings.bytes),
-        '--throughput',
-        '-1',
-        '--transactional-id',
-        topic,
-        '--transaction-duration-ms',
-        String(durationMs),
-        ...producerProps(),
-      ],
+      [...producerPerformanceArgs(topic), '--transactional-id', topic, '--transaction-duration-ms', String(durationMs)],
       settings.phaseTimeoutMs,
+      signal,
     );
     const s = parseProducerPerformance(stdout);
     if (s.records !== N) throw new Error(`sent ${s.records} records, expected ${N}`);
@@ -607,7 +686,7 @@ async function javaProduceTransactional(admin: Admin, m: Measurement): Promise<v
     // it touched; its sticky partitioner moves on every batch.size (16 KiB), so a transaction of
     // T*S >> P*16 KiB touches every partition and the busiest partition's marker count is exact
     // (otherwise it is a lower bound).
-    const markers = [...(await commitMarkers(admin, topic, N)).values()];
+    const markers = [...(await commitMarkers(admin, topic, N, signal)).values()];
     const transactions = Math.max(1, ...markers);
     const seconds = N / s.recordsPerSec;
     const perTx = N / transactions;
@@ -624,27 +703,25 @@ async function javaProduceTransactional(admin: Admin, m: Measurement): Promise<v
     if (next === durationMs) break;
     durationMs = next;
   }
-  // Report the attempt whose transactions came closest to BENCH_TX_SIZE.
+  // Report the run whose transactions came closest to BENCH_TX_SIZE.
   const off = (a: { perTx: number }) => Math.abs(Math.log(a.perTx / settings.txSize));
   const best = attempts.reduce((a, b) => (off(b) < off(a) ? b : a));
   m.msgsPerSec = best.msgsPerSec;
   m.mbPerSec = best.mbPerSec;
   m.txPerSec = best.txPerSec;
   m.seconds = N / best.msgsPerSec;
-  m.notes.push(
-    `--transaction-duration-ms ${best.durationMs}: ${best.perTx.toFixed(0)} msgs/tx (counted from commit markers)`,
-  );
+  m.notes.push(`--transaction-duration-ms ${best.durationMs}: ${best.perTx.toFixed(0)} msgs/tx (from commit markers)`);
   if (attempts.length > 1) {
     m.notes.push(
-      `calibration: ${attempts.map((a) => `${a.durationMs} ms -> ${a.perTx.toFixed(0)}/tx at ${a.msgsPerSec.toFixed(0)} msgs/s`).join(', ')}`,
+      `runs: ${attempts.map((a) => `${a.durationMs} ms -> ${a.perTx.toFixed(0)}/tx at ${a.msgsPerSec.toFixed(0)} msgs/s`).join(', ')}`,
     );
   }
 }
 
-async function javaConsume(m: Measurement): Promise<void> {
+async function javaConsume(m: Measurement, signal: AbortSignal): Promise<void> {
   tempDir ??= mkdtempSync(path.join(os.tmpdir(), 'microcred-bench-'));
   const consumerConfig = path.join(tempDir, 'consumer.properties');
-  // The wrapper's session timeout, so a killed run's group can be deleted soon after.
+  // The wrapper's session timeout, so the group of a stopped run can be deleted soon after.
   writeFileSync(consumerConfig, 'isolation.level=read_committed\nsession.timeout.ms=10000\n');
   const stdout = await runKafkaClass(
     'org.apache.kafka.tools.ConsumerPerformance',
@@ -663,6 +740,7 @@ async function javaConsume(m: Measurement): Promise<void> {
       '30000',
     ],
     settings.phaseTimeoutMs,
+    signal,
   );
   const s = parseConsumerPerformance(stdout);
   const consumed = Number(s['data.consumed.in.nMsg']);
@@ -734,7 +812,20 @@ function report(facts: string[]): void {
 
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
-    await Promise.all([...[...children].map(stopChild), ...[...openClients].map(close)]);
+    // Let a running phase stop and close its own clients, in their order, before anything else.
+    if (current) {
+      current.abort.abort(new Error('cleaning up'));
+      if (!(await settlesWithin(current.done, UNWIND_TIMEOUT_MS))) stuck = true;
+    }
+    await Promise.all([...children].map(stopChild));
+    if (stuck) {
+      progress('a phase is still inside a client call: leaving its clients connected');
+    } else {
+      // Consumers before producers: a consumer's disconnect waits for its running batch handler.
+      const clients = [...openClients];
+      await Promise.all(clients.filter(([, kind]) => kind === 'consumer').map(([c]) => close(c)));
+      await Promise.all(clients.filter(([, kind]) => kind !== 'consumer').map(([c]) => close(c)));
+    }
     if (admin) {
       const a = admin;
       if (topicsRequested) await Promise.all(Object.values(topics).map((topic) => deleteTopic(a, topic)));
@@ -776,7 +867,7 @@ async function deleteTopic(admin: Admin, topic: string): Promise<void> {
   }
 }
 
-/** Deletes one of our groups; a member of a killed tool stays until its session times out, so retry that. */
+/** Deletes one of our groups; a member of a stopped tool stays until its session times out, so retry that. */
 async function deleteGroup(admin: Admin, group: string): Promise<void> {
   const deadline = now() + 20_000;
   for (;;) {
@@ -812,15 +903,18 @@ async function main(): Promise<number> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void bail(sig, 130));
 
   const cpus = os.cpus();
-  const facts = [
-    `machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} ${os.arch()}, load ${os
+  const load = () =>
+    os
       .loadavg()
       .map((l) => l.toFixed(2))
-      .join(' ')} at start`,
+      .join(' ');
+  const facts = [
+    `machine: ${cpus.length} cores (${cpus[0]?.model.trim() ?? 'unknown'}), ${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB RAM, ${os.type()} ${os.release()} ${os.arch()}`,
     `node ${process.version}, @confluentinc/kafka-javascript ${kafkaJavascriptVersion}, librdkafka ${librdkafkaVersion}`,
-    `Kafka tools ${await kafkaToolsVersion()} (broker classpath), broker ${config.KAFKA_BROKERS} on this machine`,
-    `N=${N} messages of S=${settings.bytes} bytes (no key), ${settings.partitions} partitions, T=${settings.txSize} msgs/tx, MB = MiB of payload`,
+    `Kafka tools ${await kafkaToolsVersion()} (broker classpath); broker ${config.KAFKA_BROKERS} on this machine`,
+    `N=${N} messages of S=${settings.bytes} bytes (no key), ${settings.partitions} partitions, T=${settings.txSize} msgs/tx; MB = MiB of payload`,
     `topics and groups: ${prefix}.* (deleted at the end)`,
+    `load average ${load()} at start`,
   ];
 
   try {
@@ -829,22 +923,24 @@ async function main(): Promise<number> {
     await createTopics(admin);
     const a = admin;
     // Interleaved, so drift on a shared machine hits both sides alike.
-    await measure('ours-produce', 'ours', '1 produce, idempotent producer (acks=all)', (m) => oursProducePlain(a, m));
-    await measure('java-produce', 'java', '  ProducerPerformance, idempotent (acks=all)', (m) =>
-      javaProducePlain(a, m),
+    await measure('ours-produce', 'ours', '1 produce, idempotent producer (acks=all)', (m, s) =>
+      oursProducePlain(a, m, s),
     );
-    await measure('ours-produce-tx', 'ours', `2 produce, transactional (inTransaction × ${settings.txSize})`, (m) =>
-      oursProduceTransactional(a, m),
+    await measure('java-produce', 'java', '  ProducerPerformance, idempotent (acks=all)', (m, s) =>
+      javaProducePlain(a, m, s),
     );
-    await measure('java-produce-tx', 'java', '  ProducerPerformance, transactional', (m) =>
-      javaProduceTransactional(a, m),
+    await measure('ours-produce-tx', 'ours', `2 produce, transactional (inTransaction × ${settings.txSize})`, (m, s) =>
+      oursProduceTransactional(a, m, s),
     );
-    await measure('ours-consume', 'ours', '3 consume, read_committed group consumer (eachBatch)', (m) =>
-      oursConsume(a, m),
+    await measure('java-produce-tx', 'java', '  ProducerPerformance, transactional', (m, s) =>
+      javaProduceTransactional(a, m, s),
     );
-    await measure('java-consume', 'java', '  ConsumerPerformance, read_committed', (m) => javaConsume(m));
-    await measure('ours-ctp', 'ours', '4 consume-transform-produce, tx per batch (decider)', (m) =>
-      oursConsumeTransformProduce(a, m),
+    await measure('ours-consume', 'ours', '3 consume, read_committed group consumer (eachBatch)', (m, s) =>
+      oursConsume(a, m, s),
+    );
+    await measure('java-consume', 'java', '  ConsumerPerformance, read_committed', (m, s) => javaConsume(m, s));
+    await measure('ours-ctp', 'ours', '4 consume-transform-produce, tx per batch (decider)', (m, s) =>
+      oursConsumeTransformProduce(a, m, s),
     );
   } catch (err) {
     progress(`setup failed: ${describe(err)}`);
@@ -853,16 +949,16 @@ async function main(): Promise<number> {
     progress('cleaning up');
     await within(cleanup(), CLEANUP_TIMEOUT_MS, 'cleanup').catch((err) => progress(describe(err)));
   }
-  facts.push(`load ${os.loadavg()[0]!.toFixed(2)} at end`);
+  facts.push(`load average ${load()} at end`);
   report(facts);
   clearTimeout(watchdog);
-  return [...results.values()].some((m) => m.error) ? 1 : 0;
+  return [...results.values()].some((m) => m.error) || stuck ? 1 : 0;
 }
 
 main().then(
   (code) => {
     process.exitCode = code;
-    // librdkafka's threads are closed by now; if anything still holds the loop, do not wait for it.
+    // Every client is closed by now; should anything still hold the event loop, do not wait for it.
     setTimeout(() => process.exit(code), 5000).unref();
   },
   (err: unknown) => {

@@ -1,22 +1,9 @@
 import type { Middleware } from 'koa';
+import { DomainError } from '../../domain/shared/errors';
 import { AppError, RateLimitedError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 
-const DOMAIN_KIND_STATUS: Record<string, number> = { validation: 422, not_found: 404, conflict: 409, forbidden: 403 };
-
-interface DomainLikeError {
-  code: string;
-  kind: string;
-  message: string;
-}
-function isDomainError(err: unknown): err is DomainLikeError {
-  return (
-    err instanceof Error &&
-    typeof (err as unknown as Partial<DomainLikeError>).code === 'string' &&
-    typeof (err as unknown as Partial<DomainLikeError>).kind === 'string' &&
-    (err as unknown as DomainLikeError).kind in DOMAIN_KIND_STATUS
-  );
-}
+const DOMAIN_KIND_STATUS: Record<DomainError['kind'], number> = { validation: 422, not_found: 404, conflict: 409, forbidden: 403 };
 
 /**
  * The one place errors become HTTP: `{error_code, message}` with the contract's status.
@@ -37,9 +24,9 @@ export function errorMiddleware(logger: Logger): Middleware {
         if (err instanceof RateLimitedError) ctx.set('Retry-After', String(err.retryAfterSeconds));
         return;
       }
-      if (isDomainError(err)) {
-        ctx.status = DOMAIN_KIND_STATUS[err.kind]!;
-        ctx.body = { error_code: err.code, message: err.message };
+      if (err instanceof DomainError) {
+        ctx.status = DOMAIN_KIND_STATUS[err.kind];
+        ctx.body = { error_code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
         return;
       }
       // Koa's own HTTP errors (e.g. body too large, malformed JSON) carry an expose flag and a status.

@@ -5,7 +5,7 @@ import { createRoleWithQuestions, type RoleFixture } from '../../test/support/ca
 import { readTopic } from '../../test/support/kafka';
 import { eventually } from '../../test/support/platform';
 import { spawnMicrocred, type MicrocredProcess } from '../../test/support/processes';
-import { startTestSystem, systemEnv, type TestSystem } from '../../test/support/system';
+import { expectMatchesContract, startTestSystem, systemEnv, type TestSystem } from '../../test/support/system';
 
 jest.setTimeout(240_000);
 
@@ -26,7 +26,7 @@ function startDecider(instance: string): MicrocredProcess {
 
 beforeAll(async () => {
   // The API and projections run here; deciders run as separate OS processes we can kill.
-  env = systemEnv({ COMMAND_REPLY_TIMEOUT_MS: '3000', KAFKA_TRANSACTION_TIMEOUT_MS: '5000' });
+  env = systemEnv({ COMMAND_REPLY_TIMEOUT_MS: '3000', KAFKA_TRANSACTION_TIMEOUT_MS: '5000', DECIDER_SNAPSHOT_EVERY: '25' });
   sys = await startTestSystem({ ...env, ROLES: 'api,projections' });
   const first = startDecider('decider-a');
   await first.waitFor('microcred started');
@@ -181,4 +181,42 @@ test('a rebalance between two decider processes under load: same guarantees', as
   const events = (await eventsOf('assessment')).filter((e) => ids.includes(e.aggregate_id));
   expectCleanLog(events);
   expect(events.filter((e) => e.type === 'ResponseRecorded')).toHaveLength(count);
+});
+
+test('with no decider up, a command is answered 202 with a status URL, kept, and decided when one returns', async () => {
+  const [target] = await startAssessments(1);
+  for (const p of processes) await p.kill('SIGTERM');
+  const res = await sys.request('POST', `/api/v1/assessments/${target!.id}/responses`, {
+    token: target!.token,
+    body: { responses: [{ question_id: role.mcSingle, answer: 'helm' }] },
+  });
+  expect(res.status).toBe(202);
+  expectMatchesContract('POST', '/assessments/{assessment_id}/responses', res);
+  expect(res.body).toMatchObject({ status: 'pending', status_url: `/api/v1/commands/${res.body.command_id}` });
+  const pending = await sys.request('GET', res.body.status_url, { token: target!.token });
+  expect(pending.body).toEqual({ command_id: res.body.command_id, status: 'pending' });
+
+  const back = startDecider('decider-b');
+  const decided = await eventually(async () => {
+    const status = await sys.request('GET', res.body.status_url, { token: target!.token });
+    return status.body.status === 'accepted' ? status : undefined;
+  }, 90_000, 'the command to be decided');
+  expectMatchesContract('GET', '/commands/{command_id}', decided);
+  expect(decided.body).toMatchObject({ aggregate_id: target!.id, events: 2, error: null });
+  const history = await sys.request('GET', `/api/v1/assessments/${target!.id}/history`, { token: target!.token });
+  expect(history.body.events.map((e: { type: string }) => e.type)).toEqual(['AssessmentStarted', 'ResponseRecorded', 'ResponseRuleScored']);
+
+  // Rebuilds start from snapshots (taken every 25 events here), not from offset zero.
+  await back.waitFor('partition caught up');
+  const snapshots = await sys.running.platform.pool.query(
+    'SELECT partition, events_offset FROM decider_snapshots WHERE topic = $1 AND events_offset > 0',
+    [sys.running.platform.topics.assessment.events],
+  );
+  expect(snapshots.rowCount).toBeGreaterThan(0);
+  const caughtUp = back
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('partition caught up') && l.includes('"context":"assessment"'))
+    .map((l) => JSON.parse(l) as { fromOffset: number });
+  expect(caughtUp.some((l) => l.fromOffset > 0)).toBe(true);
 });

@@ -6,7 +6,8 @@ import { DeciderRuntime } from './deciderRuntime';
 /** One decider runtime per bounded context, all in this process. */
 export async function startDeciders(platform: Platform, codec: MessageCodec): Promise<DeciderRuntime[]> {
   const runtimes = boundedContexts.map(
-    (context) => new DeciderRuntime({ platform, context, codec, instanceId: platform.config.INSTANCE_ID }),
+    (context) =>
+      new DeciderRuntime({ platform, context, codec, instanceId: platform.config.INSTANCE_ID, snapshotEvery: platform.config.DECIDER_SNAPSHOT_EVERY }),
   );
   await Promise.all(runtimes.map((r) => r.start()));
   return runtimes;

@@ -133,3 +133,16 @@ test('start → answer → revise → submit → status → history, every answe
   expect(byQuestion[role.profile].explanation).toEqual(expect.any(String));
   expect(byQuestion[role.essay]).toBeUndefined(); // essays are scored later, by the essay scorer
 });
+
+test('the contract is served at /openapi.json and rendered at /docs', async () => {
+  const spec = await sys.request('GET', '/openapi.json');
+  expect(spec.status).toBe(200);
+  expect(spec.body.openapi).toBe('3.0.3');
+  expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/assessments/start', '/assessments/{assessment_id}/history']));
+  const docs = await fetch(`${sys.url}/docs`);
+  expect(docs.headers.get('content-type')).toMatch(/text\/html/);
+  expect(await docs.text()).toContain('/openapi.json');
+  const asset = await fetch(`${sys.url}/docs/swagger-ui-bundle.js`);
+  expect(asset.status).toBe(200);
+  expect((await asset.text()).length).toBeGreaterThan(100_000);
+});
