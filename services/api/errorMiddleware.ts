@@ -3,7 +3,12 @@ import { DomainError } from '../../domain/shared/errors';
 import { AppError, RateLimitedError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 
-const DOMAIN_KIND_STATUS: Record<DomainError['kind'], number> = { validation: 422, not_found: 404, conflict: 409, forbidden: 403 };
+const DOMAIN_KIND_STATUS: Record<DomainError['kind'], number> = {
+  validation: 422,
+  not_found: 404,
+  conflict: 409,
+  forbidden: 403,
+};
 
 /**
  * The one place errors become HTTP: `{error_code, message}` with the contract's status.

@@ -47,7 +47,8 @@ export class DeciderRuntime {
   private readonly eventsTopic: string;
   private readonly commandsTopic: string;
   private consumer!: Consumer;
-  private producer!: Producer;
+  /** One transactional producer per partition: partitions are decided in parallel, and a new owner of a partition fences its predecessor's producer at once. */
+  private readonly producers = new Map<number, Promise<Producer>>();
   private readonly reader;
   private snapshotting = Promise.resolve();
   /** Catch-ups share one partition reader, so they run one after another. */
@@ -65,18 +66,15 @@ export class DeciderRuntime {
 
   async start(): Promise<void> {
     const { platform, context, instanceId } = this.options;
-    this.producer = platform.kafka.transactionalProducer(
-      `${platform.config.KAFKA_CLIENT_ID}-decider-${context.name}-${instanceId}`,
-    );
     this.consumer = platform.kafka.consumer(`${platform.config.KAFKA_CLIENT_ID}-deciders-${context.name}`, {
       maxBatchSize: this.options.maxBatchSize ?? 100,
       staticMemberId: `${platform.config.KAFKA_CLIENT_ID}-decider-${context.name}-${instanceId}`,
       rebalance: (event, assigned) => this.onRebalance(event, assigned),
     });
-    await Promise.all([this.producer.connect(), this.consumer.connect(), this.reader.connect()]);
+    await Promise.all([this.consumer.connect(), this.reader.connect()]);
     await this.consumer.subscribe({ topics: [this.commandsTopic] });
     await this.consumer.run({
-      partitionsConsumedConcurrently: 1,
+      partitionsConsumedConcurrently: platform.config.KAFKA_PARTITIONS,
       eachBatch: async ({ batch }) => this.handleBatch(batch.partition, batch.messages),
     });
     this.logger.info({ instanceId }, 'decider started');
@@ -87,7 +85,30 @@ export class DeciderRuntime {
     this.stopped = true;
     await this.consumer?.disconnect().catch(() => undefined);
     await this.snapshotting;
-    await Promise.allSettled([this.producer?.disconnect(), this.reader.disconnect()]);
+    const producers = await Promise.allSettled([...this.producers.values()]);
+    await Promise.allSettled([
+      ...producers.flatMap((p) => (p.status === 'fulfilled' ? [p.value.disconnect()] : [])),
+      this.reader.disconnect(),
+    ]);
+  }
+
+  /**
+   * The transactional id names the partition, not the process: whoever owns partition p writes
+   * with the same id, so initialising it aborts a crashed or evicted predecessor's open
+   * transaction straight away (and KIP-447 offsets in the transaction fence a stale member).
+   */
+  private producerFor(partition: number): Promise<Producer> {
+    let producer = this.producers.get(partition);
+    if (!producer) {
+      const { platform, context } = this.options;
+      const created = platform.kafka.transactionalProducer(
+        `${platform.config.KAFKA_CLIENT_ID}-decider-${context.name}-p${partition}`,
+      );
+      producer = created.connect().then(() => created);
+      producer.catch(() => this.producers.delete(partition));
+      this.producers.set(partition, producer);
+    }
+    return producer;
   }
 
   /** Partitions this decider currently owns and has caught up. */
@@ -127,6 +148,7 @@ export class DeciderRuntime {
   private async loadNow(partition: number, isCancelled: () => boolean): Promise<PartitionState> {
     const { context, platform } = this.options;
     const started = Date.now();
+    await this.producerFor(partition); // fences the previous owner's producer before we read
     const state = (await this.snapshots.load(context, this.eventsTopic, partition)) ?? new PartitionState(context);
     const fromOffset = state.nextEventsOffset;
     const { replayed } = await catchUp({
@@ -293,42 +315,44 @@ export class DeciderRuntime {
     const now = new Date().toISOString();
     try {
       return await inTransaction(
-        this.producer,
+        await this.producerFor(partition),
         async (tx) => {
-          let count = 0;
-          let lastEventOffset: number | undefined;
-          for (const outcome of outcomes) {
-            if (outcome.events.length === 0) continue;
-            const written = await Promise.all(
-              outcome.events.map(async (event) => {
-                const value = await codec.encodeEvent(this.options.context.name, event);
-                const [meta] = await tx.send({
-                  topic: this.eventsTopic,
-                  messages: [
-                    {
-                      key: event.aggregate_id,
-                      value,
-                      partition,
-                      headers: { type: event.type, event_id: event.event_id },
-                    },
-                  ],
-                });
-                const offset = Number(meta!.baseOffset ?? meta!.offset);
-                return {
-                  event_id: event.event_id,
-                  type: event.type,
-                  version: event.version,
-                  topic: this.eventsTopic,
-                  partition,
-                  offset,
-                };
-              }),
-            );
-            outcome.reply.events = written;
-            outcome.processed?.events.push(...written);
-            count += written.length;
-            lastEventOffset = Math.max(lastEventOffset ?? -1, ...written.map((w) => w.offset));
-          }
+          // Every event on its own send, all at once: each delivery report gives that event's offset.
+          const written = await Promise.all(
+            outcomes.map(async (outcome) => {
+              const events = await Promise.all(
+                outcome.events.map(async (event): Promise<WrittenEvent> => {
+                  const value = await codec.encodeEvent(this.options.context.name, event);
+                  const [meta] = await tx.send({
+                    topic: this.eventsTopic,
+                    messages: [
+                      {
+                        key: event.aggregate_id,
+                        value,
+                        partition,
+                        headers: { type: event.type, event_id: event.event_id },
+                      },
+                    ],
+                  });
+                  const offset = Number(meta!.baseOffset ?? meta!.offset);
+                  return {
+                    event_id: event.event_id,
+                    type: event.type,
+                    version: event.version,
+                    topic: this.eventsTopic,
+                    partition,
+                    offset,
+                  };
+                }),
+              );
+              outcome.reply.events = events;
+              outcome.processed?.events.push(...events);
+              return events;
+            }),
+          );
+          const all = written.flat();
+          const count = all.length;
+          const lastEventOffset = all.length > 0 ? Math.max(...all.map((w) => w.offset)) : undefined;
           const replies = await Promise.all(
             outcomes.map(async (o) => ({
               key: o.command.command_id,
@@ -369,6 +393,10 @@ export class DeciderRuntime {
       const entry = this.partitions.get(partition);
       if (entry) entry.cancelled = true;
       this.partitions.delete(partition);
+      // A fenced producer cannot be used again: the reload makes a fresh one (if we still own p).
+      const producer = this.producers.get(partition);
+      this.producers.delete(partition);
+      void producer?.then((p) => p.disconnect()).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 200));
       throw err;
     }

@@ -26,7 +26,11 @@ function startDecider(instance: string): MicrocredProcess {
 
 beforeAll(async () => {
   // The API and projections run here; deciders run as separate OS processes we can kill.
-  env = systemEnv({ COMMAND_REPLY_TIMEOUT_MS: '3000', KAFKA_TRANSACTION_TIMEOUT_MS: '5000', DECIDER_SNAPSHOT_EVERY: '25' });
+  env = systemEnv({
+    COMMAND_REPLY_TIMEOUT_MS: '3000',
+    KAFKA_TRANSACTION_TIMEOUT_MS: '5000',
+    DECIDER_SNAPSHOT_EVERY: '25',
+  });
   sys = await startTestSystem({ ...env, ROLES: 'api,projections' });
   const first = startDecider('decider-a');
   await first.waitFor('microcred started');
@@ -197,14 +201,22 @@ test('with no decider up, a command is answered 202 with a status URL, kept, and
   expect(pending.body).toEqual({ command_id: res.body.command_id, status: 'pending' });
 
   const back = startDecider('decider-b');
-  const decided = await eventually(async () => {
-    const status = await sys.request('GET', res.body.status_url, { token: target!.token });
-    return status.body.status === 'accepted' ? status : undefined;
-  }, 90_000, 'the command to be decided');
+  const decided = await eventually(
+    async () => {
+      const status = await sys.request('GET', res.body.status_url, { token: target!.token });
+      return status.body.status === 'accepted' ? status : undefined;
+    },
+    90_000,
+    'the command to be decided',
+  );
   expectMatchesContract('GET', '/commands/{command_id}', decided);
   expect(decided.body).toMatchObject({ aggregate_id: target!.id, events: 2, error: null });
   const history = await sys.request('GET', `/api/v1/assessments/${target!.id}/history`, { token: target!.token });
-  expect(history.body.events.map((e: { type: string }) => e.type)).toEqual(['AssessmentStarted', 'ResponseRecorded', 'ResponseRuleScored']);
+  expect(history.body.events.map((e: { type: string }) => e.type)).toEqual([
+    'AssessmentStarted',
+    'ResponseRecorded',
+    'ResponseRuleScored',
+  ]);
 
   // Rebuilds start from snapshots (taken every 25 events here), not from offset zero.
   await back.waitFor('partition caught up');

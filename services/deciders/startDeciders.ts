@@ -7,7 +7,13 @@ import { DeciderRuntime } from './deciderRuntime';
 export async function startDeciders(platform: Platform, codec: MessageCodec): Promise<DeciderRuntime[]> {
   const runtimes = boundedContexts.map(
     (context) =>
-      new DeciderRuntime({ platform, context, codec, instanceId: platform.config.INSTANCE_ID, snapshotEvery: platform.config.DECIDER_SNAPSHOT_EVERY }),
+      new DeciderRuntime({
+        platform,
+        context,
+        codec,
+        instanceId: platform.config.INSTANCE_ID,
+        snapshotEvery: platform.config.DECIDER_SNAPSHOT_EVERY,
+      }),
   );
   await Promise.all(runtimes.map((r) => r.start()));
   return runtimes;

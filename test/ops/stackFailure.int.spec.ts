@@ -14,7 +14,10 @@ function listen(): Promise<{ server: Server; port: number }> {
   });
 }
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string; ms: number }> {
+function run(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string; ms: number }> {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn('bash', [repoPath('ops', 'stack.sh'), ...args], { env: { ...process.env, ...env } });

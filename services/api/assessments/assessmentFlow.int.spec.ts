@@ -138,7 +138,9 @@ test('the contract is served at /openapi.json and rendered at /docs', async () =
   const spec = await sys.request('GET', '/openapi.json');
   expect(spec.status).toBe(200);
   expect(spec.body.openapi).toBe('3.0.3');
-  expect(Object.keys(spec.body.paths)).toEqual(expect.arrayContaining(['/assessments/start', '/assessments/{assessment_id}/history']));
+  expect(Object.keys(spec.body.paths)).toEqual(
+    expect.arrayContaining(['/assessments/start', '/assessments/{assessment_id}/history']),
+  );
   const docs = await fetch(`${sys.url}/docs`);
   expect(docs.headers.get('content-type')).toMatch(/text\/html/);
   expect(await docs.text()).toContain('/openapi.json');
