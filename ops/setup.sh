@@ -36,14 +36,17 @@ setup_node_modules() {
 setup_secrets() {
   local file="$STACK_DIR/secrets.env"
   if [ ! -f "$file" ]; then
-    umask 077
-    {
-      echo "JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"
-      echo "BOOTSTRAP_ADMIN_EMAIL=admin@microcred.local"
-      echo "BOOTSTRAP_ADMIN_PASSWORD=a1$(head -c 18 /dev/urandom | base64 | tr -d '\n/+=')"
-      echo "DEMO_STUDENT_EMAIL=student@microcred.local"
-      echo "DEMO_STUDENT_PASSWORD=s1$(head -c 12 /dev/urandom | base64 | tr -d '\n/+=')"
-    } >"$file"
+    # Only this file is private: a umask set here would leak into every later mkdir.
+    (
+      umask 077
+      {
+        echo "JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"
+        echo "BOOTSTRAP_ADMIN_EMAIL=admin@microcred.local"
+        echo "BOOTSTRAP_ADMIN_PASSWORD=a1$(head -c 18 /dev/urandom | base64 | tr -d '\n/+=')"
+        echo "DEMO_STUDENT_EMAIL=student@microcred.local"
+        echo "DEMO_STUDENT_PASSWORD=s1$(head -c 12 /dev/urandom | base64 | tr -d '\n/+=')"
+      } >"$file"
+    )
   fi
   set -a
   # shellcheck disable=SC1090

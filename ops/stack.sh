@@ -22,6 +22,9 @@
 # REGISTRY_JAVA_HOME (Apicurio, Java 21+), STACK_USER (runs ES/PostgreSQL when root).
 # Versions live in ops/pom.xml. First `up` downloads ~330 MB from Maven Central.
 set -euo pipefail
+# Directories the unprivileged server user must traverse are created world-readable,
+# whatever umask the caller runs with.
+umask 022
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/lib" && pwd)
 # shellcheck source=lib/common.sh

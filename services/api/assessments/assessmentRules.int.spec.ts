@@ -212,3 +212,44 @@ describe('expiry', () => {
     expect(after.body.error_code).toBe('ASSESSMENT_EXPIRED');
   });
 });
+
+describe('question versions', () => {
+  test('a revision is a new version; an assessment keeps the version it started with', async () => {
+    const student = await sys.registerAndLogin();
+    const before = await started(student.token);
+    const revised = await sys.request('PUT', `/api/v1/catalog/questions/${role.optional}`, {
+      token: await sys.adminToken(),
+      body: {
+        question_type: 'multiple_choice',
+        prompt: 'Optional (revised): which tool packages Kubernetes applications?',
+        choices: ['kubernetes', 'docker', 'helm', 'ftp'],
+        rubric: { scoring: 'choice', select: 'single', correct: ['helm'] },
+        weight: 2,
+        required: false,
+      },
+    });
+    expect(revised.status).toBe(200);
+    expect(revised.body).toMatchObject({ question_id: role.optional, version: '2', weight: 2 });
+
+    const later = await sys.request('POST', '/api/v1/assessments/start', {
+      token: student.token,
+      body: { role_id: role.roleId },
+    });
+    const laterQuestion = later.body.questions.find((q: { question_id: string }) => q.question_id === role.optional);
+    expect(laterQuestion).toMatchObject({ version: '2', prompt: expect.stringContaining('revised') });
+
+    const { rows } = await sys.running.platform.pool.query(
+      'SELECT version, prompt FROM assessment_question_snapshots WHERE assessment_id = $1 AND question_id = $2',
+      [before, role.optional],
+    );
+    expect(rows).toEqual([{ version: '1', prompt: expect.not.stringContaining('revised') }]);
+    // Answers to the earlier assessment are scored by the version it snapshotted (weight 1).
+    await answer(student.token, before, { responses: [{ question_id: role.optional, answer: 'helm' }] });
+    const score = await sys.running.platform.pool.query(
+      `SELECT r.max_score::float AS max FROM rule_scores r JOIN assessment_question_snapshots s ON s.id = r.question_snapshot_id
+        WHERE r.assessment_id = $1 AND s.question_id = $2`,
+      [before, role.optional],
+    );
+    expect(score.rows).toEqual([{ max: 1 }]);
+  });
+});
