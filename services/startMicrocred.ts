@@ -36,17 +36,20 @@ export async function startMicrocred(config: Config, name = 'app'): Promise<Runn
 
   if (config.ROLES.includes('deciders')) {
     deciders = await startDeciders(platform, codec);
+    logger.info('deciders started');
     stops.push(() => Promise.all(deciders.map((r) => r.stop())).then(() => undefined));
   }
   if (config.ROLES.includes('projections')) {
     const runners = allProjections.map((p) => new ProjectionRunner(platform, codec, p));
     await Promise.all(runners.map((r) => r.start()));
+    logger.info('projections started');
     stops.push(() => Promise.all(runners.map((r) => r.stop())).then(() => undefined));
   }
   let server: Server | undefined;
   const background = new AbortController();
   if (config.ROLES.includes('api')) {
     const client = await createCommandClient(platform, codec, name);
+    logger.info('command client started');
     stops.unshift(client.stop);
     const deps = {
       config,

@@ -29,6 +29,8 @@ interface Outcome {
   command: CommandEnvelope;
   offset: number;
   events: EventEnvelope[];
+  /** The events as Avro, encoded before the transaction so that a bad event rejects its command, not the batch. */
+  encoded: Buffer[];
   /** For an accepted command: its entry in the processed-commands map, completed once written. */
   processed?: ProcessedCommand;
   reply: Omit<CommandReply, 'events' | 'decided_at'> & { events?: WrittenEvent[] };
@@ -206,7 +208,7 @@ export class DeciderRuntime {
         continue;
       }
       outcomes.push(
-        withLogContext({ correlation_id: command.correlation_id, causation_id: command.command_id }, () =>
+        await withLogContext({ correlation_id: command.correlation_id, causation_id: command.command_id }, () =>
           this.decideOne(command, offset, staged),
         ),
       );
@@ -218,7 +220,7 @@ export class DeciderRuntime {
     this.maybeSnapshot(partition, state);
   }
 
-  private decideOne(command: CommandEnvelope, offset: number, staged: StagedChanges): Outcome {
+  private async decideOne(command: CommandEnvelope, offset: number, staged: StagedChanges): Promise<Outcome> {
     const { context } = this.options;
     const base = {
       command_id: command.command_id,
@@ -234,6 +236,7 @@ export class DeciderRuntime {
         command,
         offset,
         events: [],
+        encoded: [],
         reply: { ...base, outcome: 'duplicate', error: null, events: previous.events },
       };
     }
@@ -266,17 +269,19 @@ export class DeciderRuntime {
           data: e.data,
         };
       });
+      const encoded = await Promise.all(events.map((e) => this.options.codec.encodeEvent(context.name, e)));
       staged.aggregates.set(command.aggregate_id, { state: next, version: aggregate.version + events.length });
       // Recorded now, so a repeat of this command later in the same batch is a duplicate too.
       const processed: ProcessedCommand = { aggregate_id: command.aggregate_id, events: [] };
       staged.processed.set(command.command_id, processed);
-      return { command, offset, events, processed, reply: { ...base, outcome: 'accepted', error: null } };
+      return { command, offset, events, encoded, processed, reply: { ...base, outcome: 'accepted', error: null } };
     } catch (err) {
       if (err instanceof DomainError) {
         return {
           command,
           offset,
           events: [],
+          encoded: [],
           reply: {
             ...base,
             outcome: 'rejected',
@@ -284,12 +289,14 @@ export class DeciderRuntime {
           },
         };
       }
-      // A bug or a malformed command must not wedge the partition: reject it, keep going.
+      // A bug, a malformed command or an event its schema refuses must not wedge the partition:
+      // reject the command (nothing of it was staged), keep going.
       this.logger.error({ err, command_id: command.command_id, type: command.type }, 'decide failed unexpectedly');
       return {
         command,
         offset,
         events: [],
+        encoded: [],
         reply: {
           ...base,
           outcome: 'rejected',
@@ -321,8 +328,8 @@ export class DeciderRuntime {
           const written = await Promise.all(
             outcomes.map(async (outcome) => {
               const events = await Promise.all(
-                outcome.events.map(async (event): Promise<WrittenEvent> => {
-                  const value = await codec.encodeEvent(this.options.context.name, event);
+                outcome.events.map(async (event, i): Promise<WrittenEvent> => {
+                  const value = outcome.encoded[i]!;
                   const [meta] = await tx.send({
                     topic: this.eventsTopic,
                     messages: [

@@ -47,6 +47,7 @@ export class AvroCodec {
   }
 
   private readonly inFlight = new Map<string, Promise<number>>();
+  private readonly fetchedIds = new Set<number>();
 
   /**
    * Registers (or finds) the schema under its subject and returns the registry id. Concurrent
@@ -60,8 +61,10 @@ export class AvroCodec {
     if (known !== undefined) return known;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.registry
-        .register({ type: SchemaType.AVRO, schema: text }, { subject })
+      pending = withRetries(
+        () => this.registry.register({ type: SchemaType.AVRO, schema: text }, { subject }),
+        `register ${subject}`,
+      )
         .then(({ id }) => {
           this.ids.set(key, id);
           return id;
@@ -93,7 +96,13 @@ export class AvroCodec {
 
   async decode<T = unknown>(payload: Buffer): Promise<{ schemaId: number; value: T }> {
     const schemaId = payload.readInt32BE(1);
-    const value = (await this.registry.decode(payload)) as T;
+    // Only the first decode of a schema id fetches it from the registry; guard that one.
+    const value = (
+      this.fetchedIds.has(schemaId)
+        ? await this.registry.decode(payload)
+        : await withRetries(() => this.registry.decode(payload), `fetch schema ${schemaId}`)
+    ) as T;
+    this.fetchedIds.add(schemaId);
     return { schemaId, value };
   }
 
@@ -101,6 +110,7 @@ export class AvroCodec {
   async setCompatibility(level: Compatibility, subject?: string): Promise<void> {
     const url = subject ? `${this.registryUrl}/config/${encodeURIComponent(subject)}` : `${this.registryUrl}/config`;
     const res = await fetch(url, {
+      signal: AbortSignal.timeout(REQUEST_DEADLINE_MS),
       method: 'PUT',
       headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
       body: JSON.stringify({ compatibility: level }),
@@ -112,4 +122,36 @@ export class AvroCodec {
     const res = await fetch(`${this.registryUrl}/subjects`, { signal: AbortSignal.timeout(timeoutMs) });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
   }
+}
+
+const REQUEST_DEADLINE_MS = 10_000;
+
+/**
+ * The registry client has no request timeout: a request the server never answers (seen once in
+ * a few thousand on a fresh registry) would hang its caller for ever. Give each attempt a
+ * deadline and try three times; a 4xx answer (e.g. 409 incompatible) is final.
+ */
+async function withRetries<T>(attempt: () => Promise<T>, what: string): Promise<T> {
+  let lastError: unknown;
+  for (let i = 0; i < 3; i++) {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        attempt(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`schema registry: no answer to ${what} within ${REQUEST_DEADLINE_MS} ms`)),
+            REQUEST_DEADLINE_MS,
+          );
+        }),
+      ]);
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if (typeof status === 'number' && status >= 400 && status < 500) throw err;
+      lastError = err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  throw lastError;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRoleWithQuestions, type RoleFixture } from '../../../test/support/catalogFixture';
+import { eventually } from '../../../test/support/platform';
 import { expectMatchesContract, startTestSystem, type TestSystem } from '../../../test/support/system';
 
 jest.setTimeout(120_000);
@@ -245,11 +246,14 @@ describe('question versions', () => {
     expect(rows).toEqual([{ version: '1', prompt: expect.not.stringContaining('revised') }]);
     // Answers to the earlier assessment are scored by the version it snapshotted (weight 1).
     await answer(student.token, before, { responses: [{ question_id: role.optional, answer: 'helm' }] });
-    const score = await sys.running.platform.pool.query(
-      `SELECT r.max_score::float AS max FROM rule_scores r JOIN assessment_question_snapshots s ON s.id = r.question_snapshot_id
-        WHERE r.assessment_id = $1 AND s.question_id = $2`,
-      [before, role.optional],
-    );
-    expect(score.rows).toEqual([{ max: 1 }]);
+    const score = await eventually(async () => {
+      const { rows: scored } = await sys.running.platform.pool.query(
+        `SELECT r.max_score::float AS max FROM rule_scores r JOIN assessment_question_snapshots s ON s.id = r.question_snapshot_id
+          WHERE r.assessment_id = $1 AND s.question_id = $2`,
+        [before, role.optional],
+      );
+      return scored.length > 0 ? scored : undefined;
+    });
+    expect(score).toEqual([{ max: 1 }]);
   });
 });
