@@ -191,16 +191,15 @@ function answerFor(q: Json): unknown {
   if (q.type === 'multiple_choice') return q.rubric.select === 'multiple' ? { selected: [choices[0]] } : choices[0];
   if (q.type === 'profile') {
     const answer: Json = {};
-    for (const f of q.rubric.required_fields as string[])
-      answer[f] = f.includes('year') || f.includes('count') || f.includes('hours') ? 3 : ['sql', 'python'];
     for (const f of q.rubric.fields as { field: string; judged_on: string }[]) {
-      answer[f.field] ??=
+      answer[f.field] =
         f.judged_on === 'range'
           ? 3
           : f.judged_on === 'skills'
             ? ['sql', 'python', 'aws']
             : 'Built dashboards and automated reports';
     }
+    for (const f of q.rubric.required_fields as string[]) answer[f] ??= 'yes';
     return answer;
   }
   const words = Math.max(Number(q.rubric.min_words ?? 20), 20) + 5;
