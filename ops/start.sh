@@ -14,6 +14,8 @@ say "starting microcred (logs: $STACK_DIR/logs/app.log)"
 node "$REPO_ROOT/dist/services/main.js" > >(tee -a "$STACK_DIR/logs/app.log") 2>&1 &
 APP_PID=$!
 trap 'kill -TERM $APP_PID 2>/dev/null; wait $APP_PID 2>/dev/null; exit 0' INT TERM
+# If this script fails after starting the app, stop the app too: never leave half a system.
+trap 'kill -TERM $APP_PID 2>/dev/null || true' EXIT
 
 deadline=$((SECONDS + 120))
 until curl -fsS "http://$HOST:$PORT/readyz" >/dev/null 2>&1; do
@@ -23,7 +25,7 @@ until curl -fsS "http://$HOST:$PORT/readyz" >/dev/null 2>&1; do
 done
 
 say "loading the demo catalog"
-catalog_json="$(node "$REPO_ROOT/dist/services/cli/main.js" demo-catalog)" || die "loading the demo catalog failed; see the message above"
+catalog_json="$(node "$REPO_ROOT/dist/services/cli/main.js" demo-catalog | tail -n 1)" || die "loading the demo catalog failed; see the message above"
 ROLE_ID="$(node -pe 'JSON.parse(process.argv[1]).roles[0].role_id' "$catalog_json")"
 ROLE_NAME="$(node -pe 'JSON.parse(process.argv[1]).roles[0].name' "$catalog_json")"
 

@@ -11,7 +11,8 @@ async function main(args: string[]): Promise<void> {
     console.error('usage: cli demo-catalog');
     process.exit(2);
   }
-  const platform = await createPlatform(loadConfig(), 'cli');
+  // stdout carries the result (one JSON line); keep the logs quiet unless asked.
+  const platform = await createPlatform(loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }), 'cli');
   const client = await createCommandClient(platform, new MessageCodec(platform.codec, platform.topics), 'cli');
   try {
     const { created, already, roles } = await loadDemoCatalog(client.bus, platform.logger);
