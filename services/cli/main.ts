@@ -12,7 +12,10 @@ async function main(args: string[]): Promise<void> {
     process.exit(2);
   }
   // stdout carries the result (one JSON line); keep the logs quiet unless asked.
-  const platform = await createPlatform(loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }), 'cli');
+  const platform = await createPlatform(
+    loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }),
+    'cli',
+  );
   const client = await createCommandClient(platform, new MessageCodec(platform.codec, platform.topics), 'cli');
   try {
     const { created, already, roles } = await loadDemoCatalog(client.bus, platform.logger);
