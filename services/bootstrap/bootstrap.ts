@@ -1,14 +1,10 @@
 import { schemaCatalog } from '../../schemas/catalog';
 import { topicOf } from '../messaging/messageCodec';
-import type { Compatibility } from '../platform/avro';
 import { ensureTopics } from '../platform/kafka/admin';
 import type { Platform } from '../platform/platform';
 import { loadMigrations, migrate } from '../platform/postgres/migrate';
 import { repoPath } from '../platform/paths';
 import { topicSpecs } from './topics';
-
-/** Events are replayed for ever: every new schema must still read every old record, and old readers the new. */
-export const COMPATIBILITY: Compatibility = 'FULL_TRANSITIVE';
 
 export const MIGRATIONS_DIR = repoPath('projections', 'migrations');
 
@@ -20,7 +16,8 @@ export async function bootstrap(
   platform: Platform,
 ): Promise<{ topicsCreated: string[]; schemas: number; migrations: string[] }> {
   const { created } = await ensureTopics(platform.kafkaAdmin, topicSpecs(platform.topics, platform.config));
-  await platform.codec.setCompatibility(COMPATIBILITY);
+  // The global rule, and (through the codec) each new subject's own.
+  await platform.codec.setCompatibility(platform.codec.compatibility);
   for (const entry of schemaCatalog) {
     await platform.codec.register(topicOf(entry, platform.topics), entry.schema);
   }

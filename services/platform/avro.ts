@@ -1,4 +1,4 @@
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { SchemaRegistry, SchemaType, type COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import { logicalTypes } from '../../schemas/avroTypes';
 
 export type Compatibility =
@@ -7,6 +7,9 @@ export type Compatibility =
 import type { AvroRecordSchema } from '../../schemas/catalog';
 
 export type { AvroRecordSchema };
+
+/** Events are replayed for ever: every new schema must still read every old record, and old readers the new. */
+export const EVENT_COMPATIBILITY: Compatibility = 'FULL_TRANSITIVE';
 
 export function fullName(schema: AvroRecordSchema): string {
   return schema.namespace && !schema.name.includes('.') ? `${schema.namespace}.${schema.name}` : schema.name;
@@ -38,7 +41,14 @@ export class AvroCodec {
   private readonly ids = new Map<string, number>();
   private readonly texts = new WeakMap<AvroRecordSchema, string>();
 
-  constructor(readonly registryUrl: string) {
+  /**
+   * @param compatibility the rule every subject gets on its first registration (the client library
+   * would otherwise give each new subject its own default, BACKWARD, overriding the global rule).
+   */
+  constructor(
+    readonly registryUrl: string,
+    readonly compatibility: Compatibility = EVENT_COMPATIBILITY,
+  ) {
     this.registry = new SchemaRegistry(
       { host: registryUrl, retry: { retries: 3, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 2 } },
       // Plain objects out (no record methods), logical types for JSON fields and instants.
@@ -62,7 +72,11 @@ export class AvroCodec {
     let pending = this.inFlight.get(key);
     if (!pending) {
       pending = withRetries(
-        () => this.registry.register({ type: SchemaType.AVRO, schema: text }, { subject }),
+        () =>
+          this.registry.register(
+            { type: SchemaType.AVRO, schema: text },
+            { subject, compatibility: this.compatibility as COMPATIBILITY },
+          ),
         `register ${subject}`,
       )
         .then(({ id }) => {
@@ -134,6 +148,9 @@ const REQUEST_DEADLINE_MS = 10_000;
 async function withRetries<T>(attempt: () => Promise<T>, what: string): Promise<T> {
   let lastError: unknown;
   for (let i = 0; i < 3; i++) {
+    // Back off between tries: e.g. a subject another process registers this instant has no
+    // compatibility rule yet for a moment (the registry reports NONE), which the client refuses.
+    if (i > 0) await new Promise((r) => setTimeout(r, 200 * i));
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
