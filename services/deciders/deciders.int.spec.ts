@@ -108,6 +108,24 @@ async function recordedCount(ids: string[]): Promise<number> {
   return events.filter((e) => ids.includes(e.aggregate_id) && e.type === 'ResponseRecorded').length;
 }
 
+/** Waits until `count` answers are decided, then checks each command caused exactly its two events, once. */
+async function expectEveryCommandOnce(targets: { id: string }[], count: number) {
+  const ids = targets.map((t) => t.id);
+  await eventually(
+    async () => ((await recordedCount(ids)) >= count ? true : undefined),
+    120_000,
+    'every command decided',
+  );
+  const events = (await eventsOf('assessment')).filter((e) => ids.includes(e.aggregate_id));
+  expectCleanLog(events);
+  expect(events.filter((e) => e.type === 'ResponseRecorded')).toHaveLength(count);
+  const byCause = new Map<string, number>();
+  for (const e of events.filter((x) => x.type !== 'AssessmentStarted'))
+    byCause.set(e.causation_id!, (byCause.get(e.causation_id!) ?? 0) + 1);
+  expect(byCause.size).toBe(count);
+  expect([...byCause.values()].every((n) => n === 2)).toBe(true); // one recorded response and one score
+}
+
 test('20 concurrent requests on one assessment leave a history equal to some sequential order', async () => {
   const [target] = await startAssessments(1);
   const answers = Array.from({ length: 20 }, (_, i) => choices[i % choices.length]!);
@@ -145,21 +163,7 @@ test('a decider killed with SIGKILL mid-stream and restarted: no duplicate event
   const restarted = startDecider('decider-a'); // same instance id: fences the dead one's transactions at once
   await load;
   await restarted.waitFor('microcred started');
-  const ids = targets.map((t) => t.id);
-  await eventually(
-    async () => ((await recordedCount(ids)) >= count ? true : undefined),
-    120_000,
-    'every command decided',
-  );
-  const events = (await eventsOf('assessment')).filter((e) => ids.includes(e.aggregate_id));
-  expectCleanLog(events);
-  expect(events.filter((e) => e.type === 'ResponseRecorded')).toHaveLength(count);
-  // Each command caused exactly one recorded response and one score.
-  const byCause = new Map<string, number>();
-  for (const e of events.filter((x) => x.type !== 'AssessmentStarted'))
-    byCause.set(e.causation_id!, (byCause.get(e.causation_id!) ?? 0) + 1);
-  expect([...byCause.values()].every((n) => n === 2)).toBe(true);
-  expect(byCause.size).toBe(count);
+  await expectEveryCommandOnce(targets, count);
 });
 
 test('a rebalance between two decider processes under load: same guarantees', async () => {
@@ -176,15 +180,7 @@ test('a rebalance between two decider processes under load: same guarantees', as
   const first = processes.filter((p) => p !== second && p.child.exitCode === null)[0]!;
   await first.kill('SIGTERM'); // leaves gracefully: everything moves to the second
   await load;
-  const ids = targets.map((t) => t.id);
-  await eventually(
-    async () => ((await recordedCount(ids)) >= count ? true : undefined),
-    120_000,
-    'every command decided',
-  );
-  const events = (await eventsOf('assessment')).filter((e) => ids.includes(e.aggregate_id));
-  expectCleanLog(events);
-  expect(events.filter((e) => e.type === 'ResponseRecorded')).toHaveLength(count);
+  await expectEveryCommandOnce(targets, count);
 });
 
 test('with no decider up, a command is answered 202 with a status URL, kept, and decided when one returns', async () => {
