@@ -56,17 +56,29 @@ async function main() {
     BOOTSTRAP_ADMIN_PASSWORD: `Adm1n-${randomBytes(10).toString('hex')}`,
   };
   const base = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, [repoPath('dist', 'services', 'main.js')], {
-    env,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  // BENCH_SPLIT=1: the deciders in a process of their own, the API and projections in another.
+  const split = process.env.BENCH_SPLIT === '1';
+  const launch = (roles: string, instance: string) =>
+    spawn(process.execPath, [repoPath('dist', 'services', 'main.js')], {
+      env: { ...env, ROLES: roles, INSTANCE_ID: `${env.INSTANCE_ID}-${instance}` },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  const servers = split
+    ? [launch('api,projections', 'api'), launch('deciders', 'deciders')]
+    : [launch('api,deciders,projections', 'all')];
   const stopServer = () =>
-    new Promise<void>((r) =>
-      server.exitCode !== null ? r() : (server.once('exit', () => r()), server.kill('SIGTERM')),
+    Promise.all(
+      servers.map(
+        (s) => new Promise<void>((r) => (s.exitCode !== null ? r() : (s.once('exit', () => r()), s.kill('SIGTERM')))),
+      ),
     );
   try {
     await waitUntil(
-      async () => (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200,
+      async () => {
+        if (servers.some((p) => p.exitCode !== null))
+          throw new Error('the service exited during start (see its output above)');
+        return (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200;
+      },
       120_000,
       'the service to be ready',
     );

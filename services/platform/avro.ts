@@ -164,7 +164,10 @@ async function withRetries<T>(attempt: () => Promise<T>, what: string): Promise<
       ]);
     } catch (err) {
       const status = (err as { status?: number }).status;
-      if (typeof status === 'number' && status >= 400 && status < 500) throw err;
+      // Two processes registering a new subject at the same instant: the loser is told the
+      // subject's rule "already exists". Harmless; the next try finds the subject and passes.
+      const raced = /rule named 'COMPATIBILITY' already exists/i.test(String((err as Error).message));
+      if (typeof status === 'number' && status >= 400 && status < 500 && !raced) throw err;
       lastError = err;
     } finally {
       clearTimeout(timer);
