@@ -10,7 +10,7 @@ import type {
   ResponseRecorded,
   ResponseRuleScored,
 } from '../../domain/assessment/assessment';
-import type { StoredEvent } from '../../services/messaging/envelopes';
+import type { StoredOf } from '../../services/messaging/envelopes';
 import type { Projection } from '../runtime/projection';
 
 /**
@@ -44,7 +44,7 @@ function ruleScoreIdOf(assessmentId: string, questionId: string): string {
   return uuidv5(`${assessmentId}/${questionId}/rule_score`, ASSESSMENT_ROWS_NAMESPACE);
 }
 
-type Stored<E extends AssessmentEvent> = Omit<StoredEvent, 'type' | 'data'> & E;
+type Stored<E extends AssessmentEvent> = StoredOf<E>;
 
 export const assessmentsProjection: Projection = {
   name: ASSESSMENTS_PROJECTION,

@@ -16,7 +16,7 @@ import type { QuestionCreated, QuestionRetired, QuestionRevised } from '../../do
 import type { RoleCreated, RoleRevised } from '../../domain/catalog/role';
 import type { UserEvent, UserRegistered } from '../../domain/identity/user';
 import { isUuid } from '../../domain/shared/ids';
-import type { StoredEvent } from '../../services/messaging/envelopes';
+import type { StoredEvent, StoredOf } from '../../services/messaging/envelopes';
 import type { Projection } from '../runtime/projection';
 
 /**
@@ -33,7 +33,7 @@ export const AUDIT_PROJECTION = 'audit';
 const AUDIT_NAMESPACE = 'b94ad35e-d4d1-58d3-9f80-1eb917ebc6e9';
 
 type AnyEvent = UserEvent | CatalogEvent | AssessmentEvent;
-type Stored<E extends AnyEvent> = Omit<StoredEvent, 'type' | 'data'> & E;
+type Stored<E extends AnyEvent> = StoredOf<E>;
 
 export const auditProjection: Projection = {
   name: AUDIT_PROJECTION,

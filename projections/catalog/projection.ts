@@ -3,7 +3,7 @@ import type { CatalogEvent } from '../../domain/catalog/decide';
 import type { CredentialCreated, CredentialRetired, CredentialRevised } from '../../domain/catalog/credential';
 import type { QuestionCreated, QuestionRetired, QuestionRevised } from '../../domain/catalog/question';
 import type { RoleCreated, RoleRetired, RoleRevised } from '../../domain/catalog/role';
-import type { StoredEvent } from '../../services/messaging/envelopes';
+import type { StoredOf } from '../../services/messaging/envelopes';
 import type { Projection } from '../runtime/projection';
 
 /**
@@ -16,7 +16,7 @@ import type { Projection } from '../runtime/projection';
  */
 export const CATALOG_PROJECTION = 'catalog';
 
-type Stored<E extends CatalogEvent> = Omit<StoredEvent, 'type' | 'data'> & E;
+type Stored<E extends CatalogEvent> = StoredOf<E>;
 
 export const catalogProjection: Projection = {
   name: CATALOG_PROJECTION,

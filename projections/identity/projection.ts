@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { UserDisabled, UserEvent, UserRegistered } from '../../domain/identity/user';
-import type { StoredEvent } from '../../services/messaging/envelopes';
+import type { StoredOf } from '../../services/messaging/envelopes';
 import type { Projection } from '../runtime/projection';
 
 /**
@@ -9,8 +9,7 @@ import type { Projection } from '../runtime/projection';
  */
 export const USERS_PROJECTION = 'users';
 
-/** A stored envelope carrying one of the identity events (discriminated by `type`). */
-type Stored<E extends UserEvent> = Omit<StoredEvent, 'type' | 'data'> & E;
+type Stored<E extends UserEvent> = StoredOf<E>;
 
 export const usersProjection: Projection = {
   name: USERS_PROJECTION,

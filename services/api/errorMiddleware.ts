@@ -3,7 +3,8 @@ import { DomainError } from '../../domain/shared/errors';
 import { AppError, RateLimitedError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 
-const DOMAIN_KIND_STATUS: Record<DomainError['kind'], number> = {
+/** HTTP status of each domain error kind; also used for rejections that arrive in decider replies. */
+export const DOMAIN_KIND_STATUS: Record<DomainError['kind'], number> = {
   validation: 422,
   not_found: 404,
   conflict: 409,

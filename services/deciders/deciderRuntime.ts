@@ -113,15 +113,6 @@ export class DeciderRuntime {
     return producer;
   }
 
-  /** Partitions this decider currently owns and has caught up. */
-  async ownedPartitions(): Promise<number[]> {
-    const owned: number[] = [];
-    for (const [p, entry] of this.partitions) {
-      if (!entry.cancelled && (await entry.ready.then(() => true).catch(() => false))) owned.push(p);
-    }
-    return owned.sort((a, b) => a - b);
-  }
-
   private onRebalance(event: 'assign' | 'revoke', assigned: { topic: string; partition: number }[]): void {
     for (const { partition } of assigned) {
       if (event === 'revoke') {

@@ -40,6 +40,9 @@ export interface Position {
 /** An event as read back, with where it sits in the log. */
 export type StoredEvent<Data = Record<string, unknown>> = EventEnvelope<Data> & Position;
 
+/** A stored event narrowed to one of a domain's event types (discriminated by `type`). */
+export type StoredOf<E extends { type: string; data: unknown }> = Omit<StoredEvent, 'type' | 'data'> & E;
+
 export interface WrittenEvent {
   event_id: string;
   type: string;

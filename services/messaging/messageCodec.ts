@@ -29,10 +29,6 @@ export class MessageCodec {
     return { topic: topicOf(file, this.topics), schema: file.schema };
   }
 
-  hasCommand(context: ContextName, type: string): boolean {
-    return this.schemas.has(`${context}/commands/${type}`);
-  }
-
   encodeCommand(context: ContextName, command: CommandEnvelope): Promise<Buffer> {
     const { topic, schema } = this.schema(context, 'commands', command.type);
     return this.avro.encode(topic, schema, command);

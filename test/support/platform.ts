@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { loadConfig, type Config } from '../../services/platform/config';
+import { loadConfig } from '../../services/platform/config';
 import { createPlatform, type Platform } from '../../services/platform/platform';
 
 /** A platform on the local stack; `isolated` gives it topics of its own (a unique prefix). */
@@ -9,10 +9,6 @@ export async function testPlatform(
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...options.env };
   if (options.isolated) env.KAFKA_TOPIC_PREFIX = `test-${randomUUID().slice(0, 8)}`;
   return createPlatform(loadConfig(env), 'test');
-}
-
-export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ ...process.env, ...env });
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */

@@ -4,19 +4,17 @@ import type { Actor } from '../../../domain/shared/decider';
 import type { CommandBus } from '../../messaging/commandBus';
 import type { CommandReply, ContextName } from '../../messaging/envelopes';
 import { AppError } from '../../platform/errors';
-
-const STATUS_BY_KIND: Record<string, number> = {
-  validation: 422,
-  not_found: 404,
-  conflict: 409,
-  forbidden: 403,
-  internal: 500,
-};
+import { DOMAIN_KIND_STATUS } from '../errorMiddleware';
 
 export class CommandRejectedError extends AppError {
   constructor(readonly reply: CommandReply) {
     const error = reply.error!;
-    super(error.code, error.message, STATUS_BY_KIND[error.kind] ?? 422, error.details ?? undefined);
+    super(
+      error.code,
+      error.message,
+      DOMAIN_KIND_STATUS[error.kind as keyof typeof DOMAIN_KIND_STATUS] ?? 500,
+      error.details ?? undefined,
+    );
   }
 }
 

@@ -217,15 +217,6 @@ export class PartitionReader {
     );
   }
 
-  /** Low/high watermarks as seen by a read_committed consumer's broker query. */
-  watermarks(topic: string, partition: number): Promise<{ low: number; high: number }> {
-    return new Promise((resolve, reject) =>
-      this.consumer.queryWatermarkOffsets(topic, partition, 5000, (err, offsets) =>
-        err ? reject(err) : resolve({ low: offsets.lowOffset, high: offsets.highOffset }),
-      ),
-    );
-  }
-
   /** Next offset this reader will fetch, per assigned partition. */
   position(topic: string, partition: number): number | undefined {
     const [pos] = this.consumer.position([{ topic, partition }]);
