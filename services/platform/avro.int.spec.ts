@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from './config';
-import { AvroCodec, SchemaIncompatibleError, type AvroRecordSchema } from './avro';
+import { AvroCodec, SchemaIncompatibleError, subjectFor, type AvroRecordSchema } from './avro';
 
 const codec = new AvroCodec(loadConfig().SCHEMA_REGISTRY_URL);
 const topic = `test-avro-${randomUUID().slice(0, 8)}`;
@@ -49,4 +49,31 @@ test('a breaking change (required field added, type changed) is refused by the r
     ],
   };
   await expect(codec.register(topic, breaking)).rejects.toBeInstanceOf(SchemaIncompatibleError);
+});
+
+test('every subject gets the event rule (FULL_TRANSITIVE) of its own', async () => {
+  await codec.register(topic, v1);
+  const res = await fetch(`${codec.registryUrl}/config/${encodeURIComponent(subjectFor(topic, v1))}`);
+  expect(await res.json()).toEqual({ compatibilityLevel: 'FULL_TRANSITIVE' });
+});
+
+test('a subject left without its rule (a registration cut off half-way) is taken over, not refused', async () => {
+  // What another process leaves behind if it dies, or its answer is lost, right after
+  // registering a new subject's first version: the schema without the subject's rule.
+  const orphanTopic = `test-avro-${randomUUID().slice(0, 8)}`;
+  const subject = subjectFor(orphanTopic, v1);
+  const res = await fetch(`${codec.registryUrl}/subjects/${encodeURIComponent(subject)}/versions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema: JSON.stringify(v1) }),
+  });
+  expect(res.status).toBe(200);
+  const config = await fetch(`${codec.registryUrl}/config/${encodeURIComponent(subject)}`);
+  expect(await config.json()).toEqual({ compatibilityLevel: 'NONE' });
+
+  const fresh = new AvroCodec(codec.registryUrl);
+  const value = { id: 'x', count: 1, note: null };
+  expect((await fresh.decode(await fresh.encode(orphanTopic, v1, value))).value).toEqual(value);
+  const after = await fetch(`${codec.registryUrl}/config/${encodeURIComponent(subject)}`);
+  expect(await after.json()).toEqual({ compatibilityLevel: 'FULL_TRANSITIVE' });
 });

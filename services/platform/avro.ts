@@ -42,8 +42,8 @@ export class AvroCodec {
   private readonly texts = new WeakMap<AvroRecordSchema, string>();
 
   /**
-   * @param compatibility the rule every subject gets on its first registration (the client library
-   * would otherwise give each new subject its own default, BACKWARD, overriding the global rule).
+   * @param compatibility the rule every subject gets before its first registration (set per
+   * subject as well as globally, so a subject keeps it if the global default is ever changed).
    */
   constructor(
     readonly registryUrl: string,
@@ -71,21 +71,24 @@ export class AvroCodec {
     if (known !== undefined) return known;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = withRetries(
-        () =>
-          this.registry.register(
-            { type: SchemaType.AVRO, schema: text },
-            { subject, compatibility: this.compatibility as COMPATIBILITY },
-          ),
-        `register ${subject}`,
-      )
+      // The rule first, then the schema: each step is idempotent, so a try that timed out
+      // half-way is safe to repeat. The client library's own first-registration flow (register,
+      // then set the rule) is not: a retry in between finds the subject without its rule, and
+      // the client refuses it. With the rule already set, the client's check simply passes.
+      pending = withRetries(async () => {
+        await this.setCompatibility(this.compatibility, subject);
+        return this.registry.register(
+          { type: SchemaType.AVRO, schema: text },
+          { subject, compatibility: this.compatibility as COMPATIBILITY },
+        );
+      }, `register ${subject}`)
         .then(({ id }) => {
           this.ids.set(key, id);
           return id;
         })
         .catch((err: unknown) => {
           const status = (err as { status?: number }).status;
-          throw status === 409 ? new SchemaIncompatibleError(subject, (err as Error).message) : err;
+          throw status === 409 && !isRuleRace(err) ? new SchemaIncompatibleError(subject, (err as Error).message) : err;
         })
         .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
@@ -129,7 +132,10 @@ export class AvroCodec {
       headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
       body: JSON.stringify({ compatibility: level }),
     });
-    if (!res.ok) throw new Error(`Schema registry refused compatibility ${level}: ${res.status} ${await res.text()}`);
+    if (!res.ok) {
+      const error = new Error(`Schema registry refused compatibility ${level}: ${res.status} ${await res.text()}`);
+      throw Object.assign(error, { status: res.status });
+    }
   }
 
   async ping(timeoutMs = 2000): Promise<void> {
@@ -148,8 +154,7 @@ const REQUEST_DEADLINE_MS = 10_000;
 async function withRetries<T>(attempt: () => Promise<T>, what: string): Promise<T> {
   let lastError: unknown;
   for (let i = 0; i < 3; i++) {
-    // Back off between tries: e.g. a subject another process registers this instant has no
-    // compatibility rule yet for a moment (the registry reports NONE), which the client refuses.
+    // Back off between tries: e.g. two processes setting a new subject's rule at one instant.
     if (i > 0) await new Promise((r) => setTimeout(r, 200 * i));
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -164,14 +169,17 @@ async function withRetries<T>(attempt: () => Promise<T>, what: string): Promise<
       ]);
     } catch (err) {
       const status = (err as { status?: number }).status;
-      // Two processes registering a new subject at the same instant: the loser is told the
-      // subject's rule "already exists". Harmless; the next try finds the subject and passes.
-      const raced = /rule named 'COMPATIBILITY' already exists/i.test(String((err as Error).message));
-      if (typeof status === 'number' && status >= 400 && status < 500 && !raced) throw err;
+      // Two processes setting a new subject's rule at the same instant: the loser is told the
+      // rule "already exists". Harmless; the next try updates it.
+      if (typeof status === 'number' && status >= 400 && status < 500 && !isRuleRace(err)) throw err;
       lastError = err;
     } finally {
       clearTimeout(timer);
     }
   }
   throw lastError;
+}
+
+function isRuleRace(err: unknown): boolean {
+  return /rule named 'COMPATIBILITY' already exists/i.test(String((err as Error).message));
 }
