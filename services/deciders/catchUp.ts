@@ -19,6 +19,8 @@ export async function catchUp(options: {
   state: PartitionState;
   openTransactionWaitMs: number;
   isCancelled: () => boolean;
+  /** Processed commands older than this are forgotten as the replay goes (keeps memory bounded). */
+  idempotencyWindowMs?: number;
 }): Promise<{ target: number; replayed: number }> {
   const { admin, reader, codec, topic, partition, state } = options;
   const deadline = Date.now() + options.openTransactionWaitMs;
@@ -50,8 +52,11 @@ export async function catchUp(options: {
         if (m.offset >= target || !m.value) continue;
         const { schemaId, value } = await codec.decode<EventEnvelope>(m.value);
         const stored: StoredEvent = { ...value, topic, partition, offset: m.offset, schema_id: schemaId };
-        state.replay(stored);
+        state.replay(stored, m.timestamp);
         replayed++;
+      }
+      if (options.idempotencyWindowMs !== undefined) {
+        state.forgetProcessedBefore(Date.now() - options.idempotencyWindowMs);
       }
     }
   } finally {

@@ -12,7 +12,11 @@ import type { AnyBoundedContext } from '../../domain';
 import { PartitionState, StagedChanges, type ProcessedCommand } from './partitionState';
 import { SnapshotStore } from './snapshots';
 
-/** Event ids derive from the command id, so a batch retried after an abort writes the same ids. */
+/**
+ * Event ids derive from the command id and the event's version: a batch retried after an abort
+ * writes the same ids, while a command decided afresh (retried after the idempotency window)
+ * gets new ones, since its events take later versions.
+ */
 const EVENT_ID_NAMESPACE = '8f5d3c1e-6b0a-4c59-9d3e-2f1a7b6c4e10';
 
 export interface DeciderRuntimeOptions {
@@ -23,7 +27,11 @@ export interface DeciderRuntimeOptions {
   instanceId: string;
   snapshotEvery?: number;
   maxBatchSize?: number;
+  /** How long a processed command id is remembered: a retry within it gets the first outcome. */
+  idempotencyWindowMs?: number;
 }
+
+const DEFAULT_IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 
 interface Outcome {
   command: CommandEnvelope;
@@ -56,6 +64,7 @@ export class DeciderRuntime {
   /** Catch-ups share one partition reader, so they run one after another. */
   private catchingUp: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  private readonly idempotencyWindowMs: number;
 
   constructor(private readonly options: DeciderRuntimeOptions) {
     const { platform, context } = options;
@@ -64,6 +73,7 @@ export class DeciderRuntime {
     this.eventsTopic = platform.topics[context.name].events;
     this.commandsTopic = platform.topics[context.name].commands;
     this.reader = platform.kafka.partitionReader(`${context.name}-${options.instanceId}`);
+    this.idempotencyWindowMs = options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS;
   }
 
   async start(): Promise<void> {
@@ -153,6 +163,7 @@ export class DeciderRuntime {
       state,
       openTransactionWaitMs: platform.config.KAFKA_TRANSACTION_TIMEOUT_MS * 2 + 5000,
       isCancelled,
+      idempotencyWindowMs: this.idempotencyWindowMs,
     });
     this.logger.info({ partition, fromOffset, replayed, ms: Date.now() - started }, 'partition caught up');
     return state;
@@ -184,6 +195,7 @@ export class DeciderRuntime {
       await new Promise((r) => setTimeout(r, 500)); // back off; the batch is redelivered
       throw err;
     });
+    state.forgetProcessedBefore(Date.now() - this.idempotencyWindowMs);
     const staged = new StagedChanges(state);
     const outcomes: Outcome[] = [];
     const poison: { offset: number; value: Buffer | null; reason: string }[] = [];
@@ -248,7 +260,7 @@ export class DeciderRuntime {
       const events = domainEvents.map((e, i): EventEnvelope => {
         next = context.decider.evolve(next, e);
         return {
-          event_id: uuidv5(`${command.command_id}/${i}`, EVENT_ID_NAMESPACE),
+          event_id: uuidv5(`${command.command_id}/${aggregate.version + i + 1}`, EVENT_ID_NAMESPACE),
           aggregate_id: command.aggregate_id,
           aggregate_type: context.aggregateTypeOf(e),
           version: aggregate.version + i + 1,
@@ -263,7 +275,7 @@ export class DeciderRuntime {
       const encoded = await Promise.all(events.map((e) => this.options.codec.encodeEvent(context.name, e)));
       staged.aggregates.set(command.aggregate_id, { state: next, version: aggregate.version + events.length });
       // Recorded now, so a repeat of this command later in the same batch is a duplicate too.
-      const processed: ProcessedCommand = { aggregate_id: command.aggregate_id, events: [] };
+      const processed: ProcessedCommand = { aggregate_id: command.aggregate_id, events: [], at: Date.now() };
       staged.processed.set(command.command_id, processed);
       return { command, offset, events, encoded, processed, reply: { ...base, outcome: 'accepted', error: null } };
     } catch (err) {

@@ -11,6 +11,8 @@ export interface AggregateEntry {
 export interface ProcessedCommand {
   aggregate_id: string;
   events: WrittenEvent[];
+  /** When it was decided (epoch ms): remembered for the idempotency window from then. */
+  at: number;
 }
 
 /**
@@ -29,15 +31,19 @@ export class PartitionState {
     return this.aggregates.get(id) ?? { state: this.context.decider.initialState(), version: 0 };
   }
 
-  /** Folds an event read back from the log (catch-up). */
-  replay(event: StoredEvent): void {
+  /** Folds an event read back from the log (catch-up); `decidedAt` is the record's timestamp. */
+  replay(event: StoredEvent, decidedAt?: number): void {
     const current = this.aggregate(event.aggregate_id);
     this.aggregates.set(event.aggregate_id, {
       state: this.context.decider.evolve(current.state, { type: event.type, data: event.data }),
       version: event.version,
     });
     if (event.causation_id) {
-      const processed = this.processed.get(event.causation_id) ?? { aggregate_id: event.aggregate_id, events: [] };
+      const processed = this.processed.get(event.causation_id) ?? {
+        aggregate_id: event.aggregate_id,
+        events: [],
+        at: decidedAt ?? Date.parse(event.occurred_at),
+      };
       processed.events.push({
         event_id: event.event_id,
         type: event.type,
@@ -50,6 +56,21 @@ export class PartitionState {
     }
     this.nextEventsOffset = event.offset + 1;
     this.eventsSinceSnapshot++;
+  }
+
+  /**
+   * Forgets the commands decided before `cutoff` (epoch ms): a retry of one of them is then
+   * decided afresh. The map is in log order, which is decision order, so this stops at the
+   * first newer entry and costs nothing when there is nothing to forget.
+   */
+  forgetProcessedBefore(cutoff: number): number {
+    let forgotten = 0;
+    for (const [commandId, entry] of this.processed) {
+      if (entry.at >= cutoff) break;
+      this.processed.delete(commandId);
+      forgotten++;
+    }
+    return forgotten;
   }
 
   serialize(): Buffer {
@@ -66,12 +87,14 @@ export class PartitionState {
     const raw = JSON.parse(gunzipSync(bytes).toString('utf8')) as {
       nextEventsOffset: number;
       aggregates: [string, AggregateEntry][];
-      processed: [string, ProcessedCommand][];
+      processed: [string, Omit<ProcessedCommand, 'at'> & { at?: number }][];
     };
     const state = new PartitionState(context);
     state.nextEventsOffset = raw.nextEventsOffset;
     for (const [k, v] of raw.aggregates) state.aggregates.set(k, v);
-    for (const [k, v] of raw.processed) state.processed.set(k, v);
+    // Entries from snapshots taken before decision times were kept: remember them one window from now.
+    const now = Date.now();
+    for (const [k, v] of raw.processed) state.processed.set(k, { ...v, at: v.at ?? now });
     return state;
   }
 }

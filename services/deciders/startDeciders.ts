@@ -13,6 +13,7 @@ export async function startDeciders(platform: Platform, codec: MessageCodec): Pr
         codec,
         instanceId: platform.config.INSTANCE_ID,
         snapshotEvery: platform.config.DECIDER_SNAPSHOT_EVERY,
+        idempotencyWindowMs: platform.config.IDEMPOTENCY_WINDOW_SECONDS * 1000,
       }),
   );
   await Promise.all(runtimes.map((r) => r.start()));

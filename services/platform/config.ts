@@ -63,6 +63,16 @@ const schema = z.object({
   COMMAND_REPLY_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5000),
   /** How long a query waits for the read model to reflect the caller's last write. */
   READ_YOUR_WRITES_TIMEOUT_MS: z.coerce.number().int().min(0).max(30_000).default(3000),
+  /**
+   * How long a decided command id (an Idempotency-Key) is remembered: a retry within it returns
+   * the first outcome; later, the command is decided afresh. Bounds the deciders' memory.
+   */
+  IDEMPOTENCY_WINDOW_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 60 * 24 * 365)
+    .default(60 * 60 * 24),
   /** A decider snapshots a partition's state after this many new events (bounds rebuild time). */
   DECIDER_SNAPSHOT_EVERY: z.coerce.number().int().min(1).max(10_000_000).default(5000),
   ASSESSMENT_DURATION_SECONDS: z.coerce
