@@ -54,11 +54,12 @@ async function recordEvent(client: PoolClient, event: StoredEvent, summary: stri
     causation_id: event.causation_id,
     summary,
   };
-  await client.query(
-    `INSERT INTO audit_logs (id, actor_id, actor_role, action, resource_type, resource_id, metadata, version, created_at)
+  await client.query({
+    name: 'audit-insert', // one per event: prepared once per connection
+    text: `INSERT INTO audit_logs (id, actor_id, actor_role, action, resource_type, resource_id, metadata, version, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
      ON CONFLICT (id) DO NOTHING`,
-    [
+    values: [
       id,
       isUuid(event.actor.id) ? event.actor.id : null,
       event.actor.role.slice(0, 16),
@@ -69,7 +70,7 @@ async function recordEvent(client: PoolClient, event: StoredEvent, summary: stri
       event.version,
       event.occurred_at,
     ],
-  );
+  });
 }
 
 // --- Summaries ---------------------------------------------------------------------------------

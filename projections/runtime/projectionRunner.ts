@@ -82,11 +82,12 @@ export class ProjectionRunner<T = unknown> {
         const current = await this.lockOffset(client, topic, partition);
         const fresh = events.filter((e) => e.offset >= current);
         for (const event of fresh) await this.projection.apply(client, event);
-        await client.query(
-          `INSERT INTO projection_offsets (projection, topic, partition, next_offset, updated_at) VALUES ($1, $2, $3, $4, NOW())
-           ON CONFLICT (projection, topic, partition) DO UPDATE SET next_offset = GREATEST(projection_offsets.next_offset, EXCLUDED.next_offset), updated_at = NOW()`,
-          [this.projection.name, topic, partition, next],
-        );
+        await client.query({
+          name: 'projection-offset-store',
+          text: `UPDATE projection_offsets SET next_offset = GREATEST(next_offset, $4), updated_at = NOW()
+                 WHERE projection = $1 AND topic = $2 AND partition = $3`,
+          values: [this.projection.name, topic, partition, next],
+        });
       });
     } catch (err) {
       this.logger.error({ err, topic, partition, from: messages[0]!.offset }, 'projection batch failed; retrying');
@@ -97,14 +98,22 @@ export class ProjectionRunner<T = unknown> {
   }
 
   private async lockOffset(client: PoolClient, topic: string, partition: number): Promise<number> {
-    await client.query(
-      `INSERT INTO projection_offsets (projection, topic, partition, next_offset) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`,
-      [this.projection.name, topic, partition],
-    );
-    const { rows } = await client.query<{ next_offset: string }>(
-      'SELECT next_offset FROM projection_offsets WHERE projection = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
-      [this.projection.name, topic, partition],
-    );
+    // Named statements: prepared once per connection, as these run for every batch.
+    const lock = () =>
+      client.query<{ next_offset: string }>({
+        name: 'projection-offset-lock',
+        text: 'SELECT next_offset FROM projection_offsets WHERE projection = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
+        values: [this.projection.name, topic, partition],
+      });
+    let { rows } = await lock();
+    if (!rows[0]) {
+      // The partition's first batch: create its row (an overlapping runner may be doing the same).
+      await client.query(
+        `INSERT INTO projection_offsets (projection, topic, partition, next_offset) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`,
+        [this.projection.name, topic, partition],
+      );
+      ({ rows } = await lock());
+    }
     return Number(rows[0]!.next_offset);
   }
 }

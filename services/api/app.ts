@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { withLogContext } from '../platform/logger';
 import { assessmentRoutes } from './assessments/assessmentRoutes';
 import { authRoutes } from './auth/authRoutes';
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from './auth/tokens';
+import { TOKEN_AUDIENCE, TOKEN_ISSUER, signingKey } from './auth/tokens';
 import { catalogRoutes } from './catalog/catalogRoutes';
 import { commandRoutes } from './commands/commandRoutes';
 import type { ApiDeps } from './deps';
@@ -78,7 +78,8 @@ export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<
     api.use(bodyParser({ enableTypes: ['json'], jsonLimit: '256kb', encoding: 'utf-8' }));
     api.use(
       jwt({
-        secret: full.config.JWT_SECRET,
+        // koa-jwt hands the secret to jsonwebtoken, which takes a KeyObject (its types say Buffer).
+        secret: signingKey(full.config.JWT_SECRET) as unknown as Buffer,
         algorithms: ['HS256'],
         issuer: TOKEN_ISSUER,
         audience: TOKEN_AUDIENCE,
