@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRoleWithQuestions, type RoleFixture } from '../../test/support/catalogFixture';
+import { createRoleWithQuestions, startAssessment, type RoleFixture } from '../../test/support/catalogFixture';
 import { startTestSystem, type TestSystem } from '../../test/support/system';
 
 jest.setTimeout(120_000);
@@ -30,12 +30,7 @@ async function recordedResponses(token: string, id: string): Promise<number> {
 
 test('a retried response batch is a duplicate within the window and decided afresh after it', async () => {
   const student = await sys.registerAndLogin();
-  const started = await sys.request('POST', '/api/v1/assessments/start', {
-    token: student.token,
-    body: { role_id: role.roleId },
-  });
-  expect(started.status).toBe(201);
-  const id = started.body.assessment_id as string;
+  const id = await startAssessment(sys, student.token, role.roleId);
   const send = () =>
     sys.request('POST', `/api/v1/assessments/${id}/responses`, {
       token: student.token,

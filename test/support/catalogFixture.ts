@@ -77,6 +77,15 @@ export async function createRoleWithQuestions(sys: TestSystem): Promise<RoleFixt
   return { roleId, mcSingle, mcMultiple, profile, essay, optional };
 }
 
+/** Starts an assessment of `roleId` as the student holding `token`; fails the test unless 201. */
+export async function startAssessment(sys: TestSystem, token: string, roleId: string): Promise<string> {
+  const res = await sys.request('POST', '/api/v1/assessments/start', { token, body: { role_id: roleId } });
+  if (res.status !== 201) {
+    throw new Error(`start expected 201, got ${res.status}: ${JSON.stringify(res.body)}`);
+  }
+  return res.body.assessment_id as string;
+}
+
 export const essayAnswer = Array.from(
   { length: 12 },
   () => 'I would use a rolling update with readiness probes, watch the error budget, and roll back on alerts.',

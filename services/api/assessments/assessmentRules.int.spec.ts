@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRoleWithQuestions, type RoleFixture } from '../../../test/support/catalogFixture';
+import { createRoleWithQuestions, startAssessment, type RoleFixture } from '../../../test/support/catalogFixture';
 import { eventually } from '../../../test/support/platform';
 import { expectMatchesContract, startTestSystem, type TestSystem } from '../../../test/support/system';
 
@@ -16,11 +16,7 @@ afterAll(async () => {
   await sys?.stop();
 });
 
-async function started(token: string): Promise<string> {
-  const res = await sys.request('POST', '/api/v1/assessments/start', { token, body: { role_id: role.roleId } });
-  expect(res.status).toBe(201);
-  return res.body.assessment_id as string;
-}
+const started = (token: string) => startAssessment(sys, token, role.roleId);
 
 const answer = (token: string, id: string, body: unknown, headers: Record<string, string> = {}) =>
   sys.request('POST', `/api/v1/assessments/${id}/responses`, { token, body, headers });
