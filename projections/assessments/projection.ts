@@ -91,26 +91,31 @@ async function started(client: PoolClient, event: Stored<AssessmentStarted>): Pr
     ],
   );
   if (rowCount === 0) return;
-  for (const [position, q] of d.questions.entries()) {
-    await client.query(
-      `INSERT INTO assessment_question_snapshots (id, assessment_id, question_id, position, prompt, rubric, question_type, choices, weight, required, version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-       ON CONFLICT (id) DO NOTHING`,
-      [
-        snapshotIdOf(d.assessment_id, q.question_id),
-        d.assessment_id,
-        q.question_id,
-        position,
-        q.prompt,
-        JSON.stringify(q.rubric),
-        q.type,
-        json(q.choices),
-        q.weight,
-        q.required,
-        q.version,
-      ],
-    );
-  }
+  // Every question of the snapshot in one statement: a start carries a whole role's questions.
+  await client.query(
+    `INSERT INTO assessment_question_snapshots (id, assessment_id, question_id, position, prompt, rubric, question_type, choices, weight, required, version)
+     SELECT q.id, $1, q.question_id, q.position, q.prompt, q.rubric, q.question_type, q.choices, q.weight, q.required, q.version
+     FROM jsonb_to_recordset($2::jsonb) AS q(id UUID, question_id UUID, position INTEGER, prompt TEXT, rubric JSONB,
+       question_type VARCHAR(32), choices JSONB, weight NUMERIC(5,2), required BOOLEAN, version VARCHAR(32))
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      d.assessment_id,
+      JSON.stringify(
+        d.questions.map((q, position) => ({
+          id: snapshotIdOf(d.assessment_id, q.question_id),
+          question_id: q.question_id,
+          position,
+          prompt: q.prompt,
+          rubric: q.rubric,
+          question_type: q.type,
+          choices: q.choices ?? null,
+          weight: q.weight,
+          required: q.required,
+          version: q.version,
+        })),
+      ),
+    ],
+  );
 }
 
 async function responseRecorded(client: PoolClient, event: Stored<ResponseRecorded>): Promise<void> {
