@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { DomainError } from '../../domain/shared/errors';
-import { AppError, RateLimitedError } from '../platform/errors';
+import { AppError, DependencyUnavailableError, RateLimitedError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 
 /** HTTP status of each domain error kind; also used for rejections that arrive in decider replies. */
@@ -27,7 +27,9 @@ export function errorMiddleware(logger: Logger): Middleware {
       if (err instanceof AppError) {
         ctx.status = err.status;
         ctx.body = { error_code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };
-        if (err instanceof RateLimitedError) ctx.set('Retry-After', String(err.retryAfterSeconds));
+        if (err instanceof RateLimitedError || err instanceof DependencyUnavailableError) {
+          ctx.set('Retry-After', String(err.retryAfterSeconds));
+        }
         return;
       }
       if (err instanceof DomainError) {

@@ -1,4 +1,6 @@
 import type { Topics } from '../platform/config';
+import { DependencyUnavailableError } from '../platform/errors';
+import type { Logger } from '../platform/logger';
 import type { Producer } from '../platform/kafka/kafka';
 import type { CommandEnvelope, CommandReply, ContextName } from './envelopes';
 import type { MessageCodec } from './messageCodec';
@@ -19,23 +21,54 @@ export class CommandBus {
     private readonly replies: ReplyListener,
     private readonly topics: Topics,
     private readonly replyTimeoutMs: number,
+    private readonly logger: Logger,
   ) {}
 
+  /**
+   * Appends the command and waits, `timeoutMs` in all, for its reply. Fails with 503
+   * (DependencyUnavailableError) when the registry or the log cannot take the command: never
+   * a hang, never a 500 for an outage.
+   */
   async send(context: ContextName, command: CommandEnvelope, timeoutMs = this.replyTimeoutMs): Promise<SendResult> {
-    const value = await this.codec.encodeCommand(context, command);
+    const value = await this.codec.encodeCommand(context, command).catch((err: unknown) => {
+      this.logger.warn({ err, command_id: command.command_id }, 'command not encoded: schema registry unavailable');
+      throw new DependencyUnavailableError('schema registry', 'unavailable; the command was not accepted');
+    });
     const reply = this.replies.waitFor(command.command_id, timeoutMs);
+    const appended = this.producer.send({
+      topic: this.topics[context].commands,
+      messages: [
+        { key: command.aggregate_id, value, headers: { type: command.type, correlation_id: command.correlation_id } },
+      ],
+    });
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await this.producer.send({
-        topic: this.topics[context].commands,
-        messages: [
-          { key: command.aggregate_id, value, headers: { type: command.type, correlation_id: command.correlation_id } },
-        ],
-      });
+      await Promise.race([
+        appended,
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new CommandNotConfirmed()), timeoutMs);
+        }),
+      ]);
     } catch (err) {
       this.replies.cancel(command.command_id);
-      throw err;
+      appended.catch(() => undefined); // its outcome no longer has a listener
+      if (err instanceof CommandNotConfirmed) {
+        // The client still holds it and may deliver it later: say so, and how to find out.
+        throw new DependencyUnavailableError(
+          'kafka',
+          `the command log did not confirm the command within ${timeoutMs} ms; it may still be processed. Retry with the same Idempotency-Key, or see status_url`,
+          { command_id: command.command_id, status_url: `/api/v1/commands/${command.command_id}` },
+          'COMMAND_NOT_CONFIRMED',
+        );
+      }
+      this.logger.warn({ err, command_id: command.command_id }, 'command not appended: Kafka unavailable');
+      throw new DependencyUnavailableError('kafka', 'the command log is unavailable; the command was not accepted');
+    } finally {
+      clearTimeout(timer);
     }
     const answer = await reply;
     return answer ? { status: 'replied', reply: answer } : { status: 'pending', command_id: command.command_id };
   }
 }
+
+class CommandNotConfirmed extends Error {}

@@ -19,7 +19,14 @@ export async function createCommandClient(
     platform.logger,
   );
   await replies.start();
-  const bus = new CommandBus(producer, codec, replies, platform.topics, platform.config.COMMAND_REPLY_TIMEOUT_MS);
+  const bus = new CommandBus(
+    producer,
+    codec,
+    replies,
+    platform.topics,
+    platform.config.COMMAND_REPLY_TIMEOUT_MS,
+    platform.logger,
+  );
   return {
     bus,
     replies,

@@ -49,9 +49,10 @@ export class RateLimitedError extends AppError {
     super('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds}s`, 429);
   }
 }
-/** A dependency (Kafka, PostgreSQL, …) is down or too slow; the caller may retry. */
+/** A dependency (Kafka, PostgreSQL, …) is down or too slow; the caller may retry (after `Retry-After`). */
 export class DependencyUnavailableError extends AppError {
-  constructor(dependency: string, message: string) {
-    super('DEPENDENCY_UNAVAILABLE', `${dependency}: ${message}`, 503);
+  readonly retryAfterSeconds = 5;
+  constructor(dependency: string, message: string, details?: unknown, code = 'DEPENDENCY_UNAVAILABLE') {
+    super(code, `${dependency}: ${message}`, 503, details);
   }
 }

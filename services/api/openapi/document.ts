@@ -77,7 +77,7 @@ const description = `microcred runs role-based skill assessments, scores them an
 
 **Idempotency.** Operations that accept an \`Idempotency-Key\` header treat a retry carrying the same key (from the same user) as the same command: it returns the outcome of the first attempt and writes nothing. Keys are remembered for 24 hours by default (\`IDEMPOTENCY_WINDOW_SECONDS\`); a later retry is a new request. A start's assessment id derives from its key, so even a late retry of a start never creates a second assessment (it is refused with 409 \`ASSESSMENT_ALREADY_STARTED\`).
 
-**Asynchronous writes.** Writes are commands appended to a log and decided by a single writer. When the decision takes longer than the API is willing to wait, it answers 202 with \`CommandPending\`: the command was accepted into the log and will be processed; poll its \`status_url\` (\`GET /commands/{command_id}\`) to learn whether it was accepted or rejected.`;
+**Asynchronous writes.** Writes are commands appended to a log and decided by a single writer. When the decision takes longer than the API is willing to wait, it answers 202 with \`CommandPending\`: the command was accepted into the log and will be processed; poll its \`status_url\` (\`GET /commands/{command_id}\`) to learn whether it was accepted or rejected. When the log itself cannot take the command in that time, the answer is 503 with \`Retry-After\`: \`DEPENDENCY_UNAVAILABLE\` (not accepted) or \`COMMAND_NOT_CONFIRMED\` (it may still be processed: retry with the same \`Idempotency-Key\`, or poll \`details.status_url\`).`;
 
 export const openApiDocument = {
   openapi: '3.0.3',
