@@ -2,6 +2,7 @@ import type { Middleware } from 'koa';
 import { DomainError } from '../../domain/shared/errors';
 import { AppError, DependencyUnavailableError, RateLimitedError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
+import { isDatabaseUnavailable } from '../platform/postgres/pool';
 
 /** HTTP status of each domain error kind; also used for rejections that arrive in decider replies. */
 export const DOMAIN_KIND_STATUS: Record<DomainError['kind'], number> = {
@@ -23,7 +24,12 @@ export function errorMiddleware(logger: Logger): Middleware {
         ctx.status = 404;
         ctx.body = { error_code: 'ROUTE_NOT_FOUND', message: `No route for ${ctx.method} ${ctx.path}` };
       }
-    } catch (err) {
+    } catch (thrown) {
+      let err = thrown;
+      if (isDatabaseUnavailable(thrown)) {
+        logger.warn({ err: thrown, path: ctx.path, method: ctx.method }, 'postgres unavailable');
+        err = new DependencyUnavailableError('postgres', 'the read models are unavailable; retry later');
+      }
       if (err instanceof AppError) {
         ctx.status = err.status;
         ctx.body = { error_code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) };

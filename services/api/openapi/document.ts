@@ -37,16 +37,11 @@ const jsonResponse = (description: string, body: Record<string, unknown>) => ({
 /** A 4xx/5xx response with its own description; the body is always `ErrorResponse`. */
 const errorResponse = (description: string) => jsonResponse(description, schema('ErrorResponse'));
 
-/** The answers every authenticated operation can give, whatever it does. */
+/** The answers every authenticated operation can give, whatever it does (503: a dependency is down). */
 const authenticatedErrors = {
   '401': response('Unauthorized'),
   '429': response('TooManyRequests'),
   '500': response('InternalError'),
-};
-
-/** The answers of every authenticated write that goes through the command log. */
-const writeErrors = {
-  ...authenticatedErrors,
   '503': response('ServiceUnavailable'),
 };
 
@@ -147,7 +142,7 @@ export const openApiDocument = {
           '403': errorResponse('Caller is not an admin'),
           '409': errorResponse('Email already registered'),
           '422': errorResponse('Password too weak'),
-          ...writeErrors,
+          ...authenticatedErrors,
         },
       },
     },
@@ -173,7 +168,7 @@ export const openApiDocument = {
           '403': errorResponse('Caller is not an admin'),
           '409': errorResponse('A role with this name already exists'),
           '422': errorResponse('Invalid skills profile'),
-          ...writeErrors,
+          ...authenticatedErrors,
         },
       },
     },
@@ -192,7 +187,7 @@ export const openApiDocument = {
           '404': errorResponse('Role not found'),
           '409': errorResponse('Role retired, or name taken by another role'),
           '422': errorResponse('Invalid skills profile'),
-          ...writeErrors,
+          ...authenticatedErrors,
         },
       },
       delete: {
@@ -207,7 +202,7 @@ export const openApiDocument = {
           '404': errorResponse('Role not found'),
           '409': errorResponse('Role already retired'),
           '422': errorResponse('Role cannot be retired'),
-          ...writeErrors,
+          ...authenticatedErrors,
         },
       },
     },
@@ -239,7 +234,7 @@ export const openApiDocument = {
           '404': errorResponse('Role not found'),
           '409': errorResponse('Role retired'),
           '422': errorResponse('Invalid question (e.g. choices missing for multiple choice, rubric invalid)'),
-          ...writeErrors,
+          ...authenticatedErrors,
         },
       },
     },
@@ -260,7 +255,7 @@ export const openApiDocument = {
           '404': errorResponse('Question not found'),
           '409': errorResponse('Question retired'),
           '422': errorResponse('Invalid question'),
-          ...writeErrors,
+          ...authenticatedErrors,
         },
       },
       delete: {
@@ -275,7 +270,7 @@ export const openApiDocument = {
           '404': errorResponse('Question not found'),
           '409': errorResponse('Question already retired'),
           '422': errorResponse('Question cannot be retired'),
-          ...writeErrors,
+          ...authenticatedErrors,
         },
       },
     },
@@ -321,7 +316,7 @@ export const openApiDocument = {
           '403': errorResponse('Caller is not an admin'),
           '409': errorResponse('Credential already exists'),
           '422': errorResponse('Invalid credential'),
-          ...writeErrors,
+          ...authenticatedErrors,
         },
       },
     },
@@ -340,7 +335,7 @@ export const openApiDocument = {
           '404': errorResponse('Credential not found'),
           '409': errorResponse('Credential retired'),
           '422': errorResponse('Invalid credential'),
-          ...writeErrors,
+          ...authenticatedErrors,
         },
       },
       delete: {
@@ -355,7 +350,7 @@ export const openApiDocument = {
           '404': errorResponse('Credential not found'),
           '409': errorResponse('Credential already retired'),
           '422': errorResponse('Credential cannot be retired'),
-          ...writeErrors,
+          ...authenticatedErrors,
         },
       },
     },
@@ -374,7 +369,7 @@ export const openApiDocument = {
           '404': errorResponse('Role not found'),
           '409': errorResponse('Role retired, or an assessment is already in progress for it'),
           '422': errorResponse('Role has no active questions'),
-          ...writeErrors,
+          ...authenticatedErrors,
         },
       },
     },
@@ -397,7 +392,7 @@ export const openApiDocument = {
           '422': errorResponse(
             'Invalid answers (unknown question, wrong answer type) or required questions unanswered',
           ),
-          ...writeErrors,
+          ...authenticatedErrors,
         },
       },
     },
@@ -459,7 +454,7 @@ export const openApiDocument = {
           '404': errorResponse('Recommendation not found'),
           '409': errorResponse('Assessment not completed'),
           '422': errorResponse('Invalid feedback'),
-          ...writeErrors,
+          ...authenticatedErrors,
         },
       },
     },

@@ -18,15 +18,37 @@ export function createPool(options: { connectionString: string; max: number; app
 /** Runs `work` in one transaction on one client; rolls back on any error. */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let failed: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (err) {
+    failed = err as Error;
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    // After a failure the connection may be broken (e.g. the server restarted): don't pool it.
+    client.release(failed);
   }
+}
+
+/** Connection-level failures (server down, restarting, overloaded), as opposed to bad SQL or data. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+
+/** True when `err` says PostgreSQL is unreachable or going away: the caller may retry later. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  return /connection terminated|timeout exceeded when trying to connect|connection error/i.test(String(message ?? ''));
 }
