@@ -75,8 +75,3 @@ export const schemaCatalog: readonly SchemaEntry[] = walk(root).map((file) =>
 export function schemaFor(context: string, kind: SchemaKind, type: string): SchemaEntry | undefined {
   return schemaCatalog.find((entry) => entry.context === context && entry.kind === kind && entry.type === type);
 }
-
-/** TopicRecordNameStrategy subject of a schema on a topic. */
-export function subjectOf(topic: string, entry: Pick<SchemaEntry, 'fullName'>): string {
-  return `${topic}-${entry.fullName}`;
-}

@@ -22,7 +22,8 @@ import type { Actor, CommandMetadata } from '../domain/shared/decider';
 import { idFromKey, userIdForEmail } from '../domain/shared/ids';
 import { avroType } from './avroTypes';
 import type { AvroRecordSchema, SchemaEntry } from './catalog';
-import { schemaCatalog, schemaFor, subjectOf } from './catalog';
+import { subjectFor } from '../services/platform/avro';
+import { schemaCatalog, schemaFor } from './catalog';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyContext = BoundedContext<any, any, any>;
@@ -429,7 +430,9 @@ describe('Avro schemas', () => {
       expect(entry.schema.name).toBe(entry.type);
       expect(entry.schema.namespace).toBe(`microcred.${entry.context}.${entry.kind}`);
       expect(entry.fullName).toBe(`microcred.${entry.context}.${entry.kind}.${entry.type}`);
-      expect(subjectOf('microcred.assessment.events', entry)).toBe(`microcred.assessment.events-${entry.fullName}`);
+      expect(subjectFor('microcred.assessment.events', entry.schema)).toBe(
+        `microcred.assessment.events-${entry.fullName}`,
+      );
     });
 
     test('has the envelope, then a data record', () => {

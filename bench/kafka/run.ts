@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { librdkafkaVersion, type KafkaJS } from '@confluentinc/kafka-javascript';
 import { version as kafkaJavascriptVersion } from '@confluentinc/kafka-javascript/package.json';
 import { loadConfig } from '../../services/platform/config';
+import { withDeadline } from '../../services/platform/deadline';
 import { createLogger } from '../../services/platform/logger';
 import { endOffsets, ensureTopics } from '../../services/platform/kafka/admin';
 import { KafkaClients, type Admin, type Consumer, type Producer } from '../../services/platform/kafka/kafka';
@@ -87,23 +88,9 @@ const groups = {
 // Helpers: deadlines, progress, resources to release
 // ---------------------------------------------------------------------------------------------
 
-/** Rejects if `promise` has not settled within `ms`; the timer never keeps the process alive. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** True once `promise` has settled, false if it is still pending after `ms`. */
 function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return within(
+  return withDeadline(
     promise.then(
       () => true,
       () => true,
@@ -151,13 +138,13 @@ async function connected<T extends { connect(): Promise<void>; disconnect(): Pro
 ): Promise<T> {
   if (cleaning) throw new Error('not connecting, cleaning up');
   openClients.set(client, kind);
-  await within(client.connect(), 30_000, 'connect');
+  await withDeadline(client.connect(), 30_000, 'connect');
   return client;
 }
 
 async function close(client: { disconnect(): Promise<void> }): Promise<void> {
   openClients.delete(client);
-  await within(client.disconnect(), 30_000, 'disconnect').catch((err) =>
+  await withDeadline(client.disconnect(), 30_000, 'disconnect').catch((err) =>
     progress(`disconnect failed: ${describe(err)}`),
   );
 }
@@ -203,7 +190,7 @@ async function createTopics(admin: Admin): Promise<void> {
   const deadline = now() + 60_000;
   for (;;) {
     try {
-      await within(ensureTopics(admin, specs), 30_000, 'create topics');
+      await withDeadline(ensureTopics(admin, specs), 30_000, 'create topics');
       return;
     } catch (err) {
       if (now() > deadline) throw err;
@@ -213,7 +200,7 @@ async function createTopics(admin: Admin): Promise<void> {
 }
 
 async function sumEndOffsets(admin: Admin, topic: string, kind: 'committed' | 'written'): Promise<number> {
-  const offsets = await within(endOffsets(admin, topic, kind), 15_000, `end offsets of ${topic}`);
+  const offsets = await withDeadline(endOffsets(admin, topic, kind), 15_000, `end offsets of ${topic}`);
   return [...offsets.values()].reduce((a, b) => a + b, 0);
 }
 
@@ -252,7 +239,7 @@ async function measure(
   const running = run(m, abort.signal);
   current = { abort, done: running };
   try {
-    await within(running, settings.phaseTimeoutMs, `${who} ${label.trim()}`);
+    await withDeadline(running, settings.phaseTimeoutMs, `${who} ${label.trim()}`);
     progress(
       `  ${m.msgsPerSec?.toFixed(0) ?? '?'} msgs/s, ${m.mbPerSec?.toFixed(2) ?? '?'} MB/s${m.notes.length ? ` (${m.notes.join('; ')})` : ''}`,
     );
@@ -369,7 +356,7 @@ async function consumeAll(
   signal.addEventListener('abort', () => fail(signal.reason), { once: true });
   const complete = () => [...expected].every(([p, end]) => (next.get(p) ?? 0) >= end);
 
-  await within(consumer.subscribe({ topics: [topic] }), 15_000, 'subscribe');
+  await withDeadline(consumer.subscribe({ topics: [topic] }), 15_000, 'subscribe');
   const start = now();
   await consumer.run({
     partitionsConsumedConcurrently: 1,
@@ -410,7 +397,7 @@ function consumerOf(
 }
 
 async function oursConsume(admin: Admin, m: Measurement, signal: AbortSignal): Promise<void> {
-  const expected = await within(endOffsets(admin, topics.ours, 'committed'), 15_000, 'end offsets');
+  const expected = await withDeadline(endOffsets(admin, topics.ours, 'committed'), 15_000, 'end offsets');
   const { consumer, assignedAt } = consumerOf(groups.consume, settings.consumeBatch);
   try {
     await connected(consumer, 'consumer');
@@ -426,7 +413,7 @@ async function oursConsume(admin: Admin, m: Measurement, signal: AbortSignal): P
 }
 
 async function oursConsumeTransformProduce(admin: Admin, m: Measurement, signal: AbortSignal): Promise<void> {
-  const expected = await within(endOffsets(admin, topics.ours, 'committed'), 15_000, 'end offsets');
+  const expected = await withDeadline(endOffsets(admin, topics.ours, 'committed'), 15_000, 'end offsets');
   const { consumer, assignedAt } = consumerOf(groups.ctp, settings.ctpBatch);
   const producer = kafka.transactionalProducer(`${prefix}.ours-ctp`);
   let transactions = 0;
@@ -467,7 +454,7 @@ async function oursConsumeTransformProduce(admin: Admin, m: Measurement, signal:
     }
   }
   rates(m, N, run.bytes, run.fetchSeconds, transactions);
-  const committed = await within(
+  const committed = await withDeadline(
     admin.fetchOffsets({ groupId: groups.ctp, topics: [topics.ours], timeout: 10_000 }),
     15_000,
     'group offsets',
@@ -647,7 +634,7 @@ async function commitMarkers(
   records: number,
   signal: AbortSignal,
 ): Promise<Map<number, number>> {
-  const ends = await within(endOffsets(admin, topic, 'written'), 15_000, `end offsets of ${topic}`);
+  const ends = await withDeadline(endOffsets(admin, topic, 'written'), 15_000, `end offsets of ${topic}`);
   const reader = kafka.partitionReader(`${prefix}-count-${topic.slice(prefix.length + 1)}`);
   try {
     await connected(reader);
@@ -832,7 +819,7 @@ function cleanup(): Promise<void> {
       await Promise.all(Object.values(groups).map((group) => deleteGroup(a, group)));
       // Deletion is acknowledged by the controller; the listing may lag it for a moment.
       for (let attempt = 1; topicsRequested; attempt++) {
-        const listed = await within(a.listTopics(), 15_000, 'list topics').catch(() => [] as string[]);
+        const listed = await withDeadline(a.listTopics(), 15_000, 'list topics').catch(() => [] as string[]);
         const left = listed.filter((t) => t.startsWith(`${prefix}.`));
         if (left.length === 0) break;
         if (attempt === 5) {
@@ -841,7 +828,7 @@ function cleanup(): Promise<void> {
         }
         await sleep(1000);
       }
-      await within(a.disconnect(), 15_000, 'admin disconnect').catch(() => undefined);
+      await withDeadline(a.disconnect(), 15_000, 'admin disconnect').catch(() => undefined);
       admin = undefined;
     }
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
@@ -853,7 +840,7 @@ function cleanup(): Promise<void> {
 async function deleteTopic(admin: Admin, topic: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await within(admin.deleteTopics({ topics: [topic], timeout: 30_000 }), 45_000, `delete topic ${topic}`);
+      await withDeadline(admin.deleteTopics({ topics: [topic], timeout: 30_000 }), 45_000, `delete topic ${topic}`);
       return;
     } catch (err) {
       const unknown = /unknown topic/i.test(describe(err));
@@ -872,7 +859,7 @@ async function deleteGroup(admin: Admin, group: string): Promise<void> {
   const deadline = now() + 20_000;
   for (;;) {
     try {
-      await within(admin.deleteGroups([group], { timeout: 10_000 }), 15_000, `delete group ${group}`);
+      await withDeadline(admin.deleteGroups([group], { timeout: 10_000 }), 15_000, `delete group ${group}`);
       return;
     } catch (err) {
       const text = `${describe(err)} ${JSON.stringify(err)}`;
@@ -890,7 +877,7 @@ async function deleteGroup(admin: Admin, group: string): Promise<void> {
 
 async function bail(reason: string, code: number): Promise<never> {
   progress(`${reason}: cleaning up`);
-  await within(cleanup(), CLEANUP_TIMEOUT_MS, 'cleanup').catch((err) => progress(describe(err)));
+  await withDeadline(cleanup(), CLEANUP_TIMEOUT_MS, 'cleanup').catch((err) => progress(describe(err)));
   process.exit(code);
 }
 
@@ -919,7 +906,7 @@ async function main(): Promise<number> {
 
   try {
     admin = kafka.admin();
-    await within(admin.connect(), 30_000, 'admin connect');
+    await withDeadline(admin.connect(), 30_000, 'admin connect');
     await createTopics(admin);
     const a = admin;
     // Interleaved, so drift on a shared machine hits both sides alike.
@@ -947,7 +934,7 @@ async function main(): Promise<number> {
     results.set('setup', { who: 'ours', label: 'setup', notes: [], error: describe(err) });
   } finally {
     progress('cleaning up');
-    await within(cleanup(), CLEANUP_TIMEOUT_MS, 'cleanup').catch((err) => progress(describe(err)));
+    await withDeadline(cleanup(), CLEANUP_TIMEOUT_MS, 'cleanup').catch((err) => progress(describe(err)));
   }
   facts.push(`load average ${load()} at end`);
   report(facts);

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import type { QuestionType, Rubric } from '../../domain/assessment/rubric';
+import type { QuestionDefinition } from '../../domain/assessment/questionDefinition';
 import type { SkillRequirement } from '../../domain/catalog/role';
 import { isUuid } from '../../domain/shared/ids';
 import type { JsonObject } from '../../domain/shared/json';
@@ -20,15 +20,10 @@ export interface RoleView {
   updated_at: string;
 }
 
-export interface QuestionView {
+/** A catalog question: its definition (type, prompt, choices, rubric, weight) and where it stands. */
+export interface QuestionView extends QuestionDefinition {
   question_id: string;
   role_id: string;
-  question_type: QuestionType;
-  prompt: string;
-  choices: string[] | null;
-  rubric: Rubric;
-  weight: number;
-  required: boolean;
   /** Catalog version of the question ("1", "2", …). */
   version: string;
   active: boolean;

@@ -28,10 +28,8 @@ export interface DeciderRuntimeOptions {
   snapshotEvery?: number;
   maxBatchSize?: number;
   /** How long a processed command id is remembered: a retry within it gets the first outcome. */
-  idempotencyWindowMs?: number;
+  idempotencyWindowMs: number;
 }
-
-const DEFAULT_IDEMPOTENCY_WINDOW_MS = 24 * 3600 * 1000;
 
 interface Outcome {
   command: CommandEnvelope;
@@ -64,7 +62,6 @@ export class DeciderRuntime {
   /** Catch-ups share one partition reader, so they run one after another. */
   private catchingUp: Promise<unknown> = Promise.resolve();
   private stopped = false;
-  private readonly idempotencyWindowMs: number;
 
   constructor(private readonly options: DeciderRuntimeOptions) {
     const { platform, context } = options;
@@ -73,7 +70,6 @@ export class DeciderRuntime {
     this.eventsTopic = platform.topics[context.name].events;
     this.commandsTopic = platform.topics[context.name].commands;
     this.reader = platform.kafka.partitionReader(`${context.name}-${options.instanceId}`);
-    this.idempotencyWindowMs = options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW_MS;
   }
 
   async start(): Promise<void> {
@@ -163,7 +159,7 @@ export class DeciderRuntime {
       state,
       openTransactionWaitMs: platform.config.KAFKA_TRANSACTION_TIMEOUT_MS * 2 + 5000,
       isCancelled,
-      idempotencyWindowMs: this.idempotencyWindowMs,
+      idempotencyWindowMs: this.options.idempotencyWindowMs,
     });
     this.logger.info({ partition, fromOffset, replayed, ms: Date.now() - started }, 'partition caught up');
     return state;
@@ -195,7 +191,7 @@ export class DeciderRuntime {
       await new Promise((r) => setTimeout(r, 500)); // back off; the batch is redelivered
       throw err;
     });
-    state.forgetProcessedBefore(Date.now() - this.idempotencyWindowMs);
+    state.forgetProcessedBefore(Date.now() - this.options.idempotencyWindowMs);
     const staged = new StagedChanges(state);
     const outcomes: Outcome[] = [];
     const poison: { offset: number; value: Buffer | null; reason: string }[] = [];

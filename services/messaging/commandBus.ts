@@ -1,4 +1,5 @@
 import type { Topics } from '../platform/config';
+import { DeadlineExceededError, withDeadline } from '../platform/deadline';
 import { DependencyUnavailableError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import type { Producer } from '../platform/kafka/kafka';
@@ -35,24 +36,17 @@ export class CommandBus {
       throw new DependencyUnavailableError('schema registry', 'unavailable; the command was not accepted');
     });
     const reply = this.replies.waitFor(command.command_id, timeoutMs);
-    const appended = this.producer.send({
-      topic: this.topics[context].commands,
-      messages: [
-        { key: command.aggregate_id, value, headers: { type: command.type, correlation_id: command.correlation_id } },
-      ],
-    });
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        appended,
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new CommandNotConfirmed()), timeoutMs);
-        }),
-      ]);
+      const appended = this.producer.send({
+        topic: this.topics[context].commands,
+        messages: [
+          { key: command.aggregate_id, value, headers: { type: command.type, correlation_id: command.correlation_id } },
+        ],
+      });
+      await withDeadline(appended, timeoutMs, 'kafka (append command)');
     } catch (err) {
       this.replies.cancel(command.command_id);
-      appended.catch(() => undefined); // its outcome no longer has a listener
-      if (err instanceof CommandNotConfirmed) {
+      if (err instanceof DeadlineExceededError) {
         // The client still holds it and may deliver it later: say so, and how to find out.
         throw new DependencyUnavailableError(
           'kafka',
@@ -63,12 +57,8 @@ export class CommandBus {
       }
       this.logger.warn({ err, command_id: command.command_id }, 'command not appended: Kafka unavailable');
       throw new DependencyUnavailableError('kafka', 'the command log is unavailable; the command was not accepted');
-    } finally {
-      clearTimeout(timer);
     }
     const answer = await reply;
     return answer ? { status: 'replied', reply: answer } : { status: 'pending', command_id: command.command_id };
   }
 }
-
-class CommandNotConfirmed extends Error {}

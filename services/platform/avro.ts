@@ -1,5 +1,6 @@
 import { SchemaRegistry, SchemaType, type COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import { logicalTypes } from '../../schemas/avroTypes';
+import { withDeadline } from './deadline';
 
 export type Compatibility =
   'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE' | 'NONE';
@@ -156,25 +157,14 @@ async function withRetries<T>(attempt: () => Promise<T>, what: string): Promise<
   for (let i = 0; i < 3; i++) {
     // Back off between tries: e.g. two processes setting a new subject's rule at one instant.
     if (i > 0) await new Promise((r) => setTimeout(r, 200 * i));
-    let timer: NodeJS.Timeout | undefined;
     try {
-      return await Promise.race([
-        attempt(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`schema registry: no answer to ${what} within ${REQUEST_DEADLINE_MS} ms`)),
-            REQUEST_DEADLINE_MS,
-          );
-        }),
-      ]);
+      return await withDeadline(attempt(), REQUEST_DEADLINE_MS, `schema registry (${what})`);
     } catch (err) {
       const status = (err as { status?: number }).status;
       // Two processes setting a new subject's rule at the same instant: the loser is told the
       // rule "already exists". Harmless; the next try updates it.
       if (typeof status === 'number' && status >= 400 && status < 500 && !isRuleRace(err)) throw err;
       lastError = err;
-    } finally {
-      clearTimeout(timer);
     }
   }
   throw lastError;

@@ -2,20 +2,11 @@ import type { Pool } from 'pg';
 import type { AvroCodec } from './avro';
 import type { ElasticsearchClient } from './elasticsearch';
 import { pingElasticsearch } from './elasticsearch';
+import { withDeadline } from './deadline';
 import type { Admin } from './kafka/kafka';
 
 export type DependencyName = 'kafka' | 'registry' | 'postgres' | 'elasticsearch';
 export type Readiness = Record<DependencyName, string>;
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (v) => (clearTimeout(timer), resolve(v)),
-      (e: unknown) => (clearTimeout(timer), reject(e instanceof Error ? e : new Error(String(e)))),
-    );
-  });
-}
 
 /** Probes every dependency in parallel; each answers "ok" or a short reason, within `timeoutMs`. */
 export async function checkReadiness(
@@ -29,7 +20,7 @@ export async function checkReadiness(
     elasticsearch: () => pingElasticsearch(deps.elasticsearch, timeoutMs),
   };
   const names = Object.keys(probes) as DependencyName[];
-  const results = await Promise.allSettled(names.map((n) => withTimeout(probes[n](), timeoutMs)));
+  const results = await Promise.allSettled(names.map((n) => withDeadline(probes[n](), timeoutMs, n)));
   const dependencies = Object.fromEntries(
     names.map((n, i) => {
       const r = results[i]!;

@@ -1,13 +1,10 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { EventEnvelope } from '../../services/messaging/envelopes';
 import { MessageCodec } from '../../services/messaging/messageCodec';
-import { repoPath } from '../../services/platform/paths';
 import { createRoleWithQuestions, essayAnswer, startAssessment, type RoleFixture } from '../support/catalogFixture';
 import { readTopic } from '../support/kafka';
 import { eventually } from '../support/platform';
+import { runStack, stackServerPid } from '../support/stack';
 import { expectMatchesContract, startTestSystem, type HttpResult, type TestSystem } from '../support/system';
 
 jest.setTimeout(300_000);
@@ -21,16 +18,6 @@ const REPLY_TIMEOUT_MS = 3000;
 let sys: TestSystem;
 let role: RoleFixture;
 
-function stack(...args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [repoPath('ops', 'stack.sh'), ...args], { env: process.env });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
-
 beforeAll(async () => {
   sys = await startTestSystem({
     COMMAND_REPLY_TIMEOUT_MS: String(REPLY_TIMEOUT_MS),
@@ -41,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Whatever happened, leave the stack up for the specs that follow.
-  await stack('up');
+  await runStack(['up']);
   await sys?.stop();
 });
 
@@ -96,11 +83,11 @@ test('a broker crash loses no answer and records none twice; meanwhile writes ge
 
   for (const intent of before) expect(accepted(await send(intent))).toBe(true);
 
-  const pid = Number(readFileSync(join(process.env.STACK_DIR ?? repoPath('.stack'), 'run', 'kafka.pid'), 'utf8'));
+  const pid = stackServerPid('kafka');
   process.kill(pid, 'SIGKILL');
   await Promise.all(during.map((intent) => send(intent)));
 
-  const restarted = await stack('up');
+  const restarted = await runStack(['up']);
   expect(restarted.code).toBe(0);
 
   // Clients retry what was not accepted, with the same key, until it is.

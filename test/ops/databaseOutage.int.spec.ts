@@ -1,9 +1,6 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { repoPath } from '../../services/platform/paths';
 import { createRoleWithQuestions, startAssessment, type RoleFixture } from '../support/catalogFixture';
 import { eventually } from '../support/platform';
+import { runStack, stackServerPid } from '../support/stack';
 import { expectMatchesContract, startTestSystem, type TestSystem } from '../support/system';
 
 jest.setTimeout(300_000);
@@ -15,16 +12,6 @@ jest.setTimeout(300_000);
  */
 let sys: TestSystem;
 let role: RoleFixture;
-
-function stack(...args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('bash', [repoPath('ops', 'stack.sh'), ...args], { env: process.env });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
 
 function alive(pid: number): boolean {
   try {
@@ -44,7 +31,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // Whatever happened, leave the stack up for the specs that follow.
-  await stack('up');
+  await runStack(['up']);
   await sys?.stop();
 });
 
@@ -55,7 +42,7 @@ test('a database outage: queries get 503, writes still land, and the read models
   expect((await status()).status).toBe(200);
 
   // Fast shutdown (SIGINT): every connection is cut and new ones are refused.
-  const pid = Number(readFileSync(join(process.env.STACK_DIR ?? repoPath('.stack'), 'run', 'postgres.pid'), 'utf8'));
+  const pid = stackServerPid('postgres');
   process.kill(pid, 'SIGINT');
   await eventually(async () => (alive(pid) ? undefined : true), 30_000, 'postgres to stop');
 
@@ -73,7 +60,7 @@ test('a database outage: queries get 503, writes still land, and the read models
   expect(answer.status).toBe(202);
   expect(answer.body.status).toBe('in_progress');
 
-  const restarted = await stack('up');
+  const restarted = await runStack(['up']);
   expect(restarted.code).toBe(0);
 
   const after = await eventually(

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoPath } from '../../services/platform/paths';
+import { runStack } from '../support/stack';
 
 jest.setTimeout(120_000);
 
@@ -11,20 +10,6 @@ function listen(): Promise<{ server: Server; port: number }> {
   return new Promise((resolve) => {
     const server = createServer();
     server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port }));
-  });
-}
-
-function run(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; output: string; ms: number }> {
-  return new Promise((resolve) => {
-    const started = Date.now();
-    const child = spawn('bash', [repoPath('ops', 'stack.sh'), ...args], { env: { ...process.env, ...env } });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('exit', (code) => resolve({ code, output, ms: Date.now() - started }));
   });
 }
 
@@ -46,7 +31,7 @@ test('a server that cannot start fails `up` fast, naming it, its log and the fix
       SCHEMA_REGISTRY_MANAGEMENT_PORT: management!,
       PGPORT: pg!,
     };
-    const result = await run(['up'], env);
+    const result = await runStack(['up'], env);
     expect(result.code).not.toBe(0);
     expect(result.ms).toBeLessThan(120_000);
     expect(result.output).toMatch(/elasticsearch/i);
@@ -60,11 +45,11 @@ test('a server that cannot start fails `up` fast, naming it, its log and the fix
       const pid = Number(readFileSync(join(runDir, f), 'utf8'));
       expect(() => process.kill(pid, 0)).toThrow();
     }
-    const status = await run(['status'], env);
+    const status = await runStack(['status'], env);
     expect(status.code).not.toBe(0);
   } finally {
     occupied.server.close();
-    await run(['down'], { STACK_DIR: stackDir });
+    await runStack(['down'], { STACK_DIR: stackDir });
     rmSync(stackDir, { recursive: true, force: true });
   }
 });
