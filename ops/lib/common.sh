@@ -33,6 +33,33 @@ REGISTRY_HEAP=${REGISTRY_HEAP:--Xms128m -Xmx512m}
 # system user (created on demand, no login shell).
 STACK_USER=${STACK_USER:-microcred}
 
+# Where the stack user's files live (PostgreSQL's and Elasticsearch's data, config and logs,
+# and the unpacked Elasticsearch). It must reach them through every parent directory: not so
+# for a clone under a private directory (`mktemp -d`, /root). Then they live under
+# /var/lib/microcred instead, one folder per stack (named after STACK_DIR's path) - rather than
+# loosening the permissions of the user's own directories.
+world_searchable() { # PATH: can any user traverse to PATH (its existing part)?
+  local p=$1 perms
+  while [[ $p != / ]]; do
+    if [[ -e $p ]]; then
+      perms=$(stat -c %A "$p")
+      [[ ${perms:9:1} == [xt] ]] || return 1
+    fi
+    p=$(dirname "$p")
+  done
+}
+STACK_USER_HOME=${STACK_USER_HOME:-/var/lib/microcred}
+if [[ $EUID -eq 0 ]] && ! world_searchable "$STACK_DIR"; then
+  STACK_USER_DIR=$STACK_USER_HOME/stacks/$(printf '%s' "$STACK_DIR" | sha1sum | cut -c1-12)
+else
+  STACK_USER_DIR=$STACK_DIR
+fi
+if [[ $EUID -eq 0 ]] && ! world_searchable "$CACHE_DIR"; then
+  STACK_USER_CACHE_DIR=$STACK_USER_HOME/cache
+else
+  STACK_USER_CACHE_DIR=$CACHE_DIR
+fi
+
 # Deadlines (seconds). Every wait has one; `up` must fail rather than hang.
 STACK_START_TIMEOUT=${STACK_START_TIMEOUT:-110}   # launch -> healthy, all servers together
 STACK_STOP_TIMEOUT=${STACK_STOP_TIMEOUT:-30}      # SIGTERM -> SIGKILL
@@ -262,6 +289,7 @@ maven() {
 # Unpacks a .zip or .tar.gz into DEST (replaced atomically-ish via a temp dir).
 unpack_archive() {
   local archive=$1 dest=$2 tmp
+  mkdir -p "$(dirname "$dest")"
   tmp=$(mktemp -d "$(dirname "$dest")/.unpack.XXXXXX")
   case $archive in
     *.zip) unzip -q "$archive" -d "$tmp" ;;

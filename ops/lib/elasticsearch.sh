@@ -10,13 +10,13 @@
 # the server's console output arrives on its stdout (-> $STACK_DIR/logs/elasticsearch.log).
 
 ES_VERSION=$(pom_property elasticsearch.version)
-ES_HOME=$CACHE_DIR/elasticsearch-$ES_VERSION
+ES_HOME=$STACK_USER_CACHE_DIR/elasticsearch-$ES_VERSION
 ES_ARCHIVE=$CACHE_DIR/downloads/elasticsearch-$ES_VERSION.zip
-ES_DIR=$STACK_DIR/elasticsearch
+ES_DIR=$STACK_USER_DIR/elasticsearch
 ES_CONF_DIR=$ES_DIR/config
 ES_DATA_DIR=$ES_DIR/data
 # ES's own files (server json log, gc.log, slow logs) - must be writable by the stack user.
-ES_SERVER_LOG_DIR=$LOG_DIR/elasticsearch
+ES_SERVER_LOG_DIR=$STACK_USER_DIR/logs/elasticsearch
 
 elasticsearch_ports() { echo "ES_PORT=$ES_PORT ES_TRANSPORT_PORT=$ES_TRANSPORT_PORT"; }
 
