@@ -33,6 +33,7 @@ export async function createPlatform(config: Config, name: string): Promise<Plat
     connectionString: config.DATABASE_URL,
     max: config.DATABASE_POOL_MAX,
     applicationName: name,
+    logger,
   });
   const elasticsearch = createElasticsearch(config.ELASTICSEARCH_URL);
   return {

@@ -1,8 +1,14 @@
 import { Pool, type PoolClient } from 'pg';
+import type { Logger } from '../logger';
 
 export type { Pool, PoolClient };
 
-export function createPool(options: { connectionString: string; max: number; applicationName: string }): Pool {
+export function createPool(options: {
+  connectionString: string;
+  max: number;
+  applicationName: string;
+  logger?: Logger;
+}): Pool {
   const pool = new Pool({
     connectionString: options.connectionString,
     max: options.max,
@@ -10,8 +16,17 @@ export function createPool(options: { connectionString: string; max: number; app
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
   });
+  const connectionLost = (err: Error) =>
+    options.logger?.warn(
+      { err: { message: err.message, code: (err as { code?: unknown }).code } },
+      'postgres connection lost',
+    );
   // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => undefined);
+  pool.on('error', connectionLost);
+  // pg emits a lost connection on the client itself too, and the pool listens only while the client
+  // is idle: without this, a server going away mid-transaction is an unhandled 'error' that takes
+  // the process down. The caller still sees it, as its query's rejection; release(err) discards it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
