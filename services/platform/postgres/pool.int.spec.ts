@@ -15,7 +15,7 @@ test('a connection lost mid-transaction rejects the transaction as unavailable, 
     const outcome = inTransaction(pool, async (client) => {
       const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       // From another connection, as a server shutdown would: FATAL 57P01, then the socket closes.
-      await pool.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+      await pool.query('SELECT pg_terminate_backend($1)', [rows[0]?.pid]);
       // Give the termination time to arrive while this client holds no active query.
       await new Promise((resolve) => setTimeout(resolve, 300));
       await client.query('SELECT 1');
@@ -29,7 +29,7 @@ test('a connection lost mid-transaction rejects the transaction as unavailable, 
 
     // The broken client was discarded, not pooled: the next query gets a working connection.
     const { rows } = await pool.query<{ one: number }>('SELECT 1 AS one');
-    expect(rows[0].one).toBe(1);
+    expect(rows[0]?.one).toBe(1);
   } finally {
     await pool.end();
   }
