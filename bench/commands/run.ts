@@ -58,16 +58,16 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   // BENCH_SPLIT=1: the deciders in a process of their own, the API and projections in another.
   const split = process.env.BENCH_SPLIT === '1';
-  const launch = (roles: string, instance: string) =>
-    spawn(process.execPath, [...profileFlags(instance), repoPath('dist', 'services', 'main.js')], {
-      env: { ...env, ROLES: roles, INSTANCE_ID: `${env.INSTANCE_ID}-${instance}` },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
   // BENCH_PROFILE=dir: each service process writes a V8 CPU profile there when it stops.
   const profileFlags = (instance: string) =>
     process.env.BENCH_PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, `--cpu-prof-name=${instance}.cpuprofile`]
       : [];
+  const launch = (roles: string, instance: string) =>
+    spawn(process.execPath, [...profileFlags(instance), repoPath('dist', 'services', 'main.js')], {
+      env: { ...env, ROLES: roles, INSTANCE_ID: `${env.INSTANCE_ID}-${instance}` },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   const servers = split
     ? [launch('api,projections', 'api'), launch('deciders', 'deciders')]
     : [launch('api,deciders,projections', 'all')];

@@ -91,6 +91,7 @@ async function main() {
       state,
       openTransactionWaitMs: 30_000,
       isCancelled: () => false,
+      idempotencyWindowMs: platform.config.IDEMPOTENCY_WINDOW_SECONDS * 1000,
     });
     return { replayed, ms: performance.now() - t0 };
   };
@@ -150,7 +151,7 @@ async function main() {
       for (const m of messages) {
         if (m.offset >= offset) continue;
         const { schemaId, value } = await codec.decode<EventEnvelope>(m.value!);
-        state.replay({ ...value, topic, partition: 0, offset: m.offset, schema_id: schemaId });
+        state.replay({ ...value, topic, partition: 0, offset: m.offset, schema_id: schemaId }, m.timestamp);
       }
       if ((reader.position(topic, 0) ?? 0) >= Math.min(offset, produced)) break;
     }

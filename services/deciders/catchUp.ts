@@ -20,7 +20,7 @@ export async function catchUp(options: {
   openTransactionWaitMs: number;
   isCancelled: () => boolean;
   /** Processed commands older than this are forgotten as the replay goes (keeps memory bounded). */
-  idempotencyWindowMs?: number;
+  idempotencyWindowMs: number;
 }): Promise<{ target: number; replayed: number }> {
   const { admin, reader, codec, topic, partition, state } = options;
   const deadline = Date.now() + options.openTransactionWaitMs;
@@ -55,9 +55,7 @@ export async function catchUp(options: {
         state.replay(stored, m.timestamp);
         replayed++;
       }
-      if (options.idempotencyWindowMs !== undefined) {
-        state.forgetProcessedBefore(Date.now() - options.idempotencyWindowMs);
-      }
+      state.forgetProcessedBefore(Date.now() - options.idempotencyWindowMs);
     }
   } finally {
     reader.unassign();
