@@ -258,6 +258,96 @@ const assessmentSamples: { given: AssessmentEvent[]; command: AssessmentCommand 
   },
 ];
 
+/** A submitted assessment with an essay: the state essay-scoring commands are decided on. */
+const submittedWithEssay: AssessmentEvent[] = (() => {
+  const submit = respond(
+    [
+      { question_id: orchestrator.question_id, answer: 'kubernetes' },
+      { question_id: toolbox.question_id, answer: { selected: [0, 1, 2] } },
+      { question_id: design.question_id, answer: 'Replicas across zones behind a balancer.' },
+    ],
+    { complete: true },
+  );
+  return [
+    started,
+    ...assessment.decider.decide(submit, assessment.decider.evolve(assessment.decider.initialState(), started)),
+  ];
+})();
+const system: Actor = { id: 'system:essay-scoring', role: 'system' };
+const essayScoreSample = {
+  type: 'RecordEssayScore',
+  data: {
+    assessment_id: assessmentId,
+    question_id: design.question_id,
+    revision: 1,
+    score: 2.5,
+    criteria: [
+      { criterion_id: 'reasoning', band_score: 3, max_band_score: 4, evidence: 'across zones', rationale: 'ok' },
+    ],
+    explanation: 'Names redundancy.',
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    prompt_version: 'essay-v1',
+    degraded: false,
+    flags: ['needs_more'],
+    needs_review: true,
+    tokens_in: 812,
+    tokens_out: 96,
+    cost_cents: 0.018,
+    latency_ms: 640,
+    job_key: 'essay_scoring/a/q/1',
+    embedding: { provider: 'minilm-onnx', model: 'all-MiniLM-L6-v2', vector: [0.5, -0.25, 0.75] },
+  },
+  metadata: metaFor(system, 'e1'),
+} satisfies AssessmentCommand;
+assessmentSamples.push(
+  { given: submittedWithEssay, command: essayScoreSample },
+  {
+    given: submittedWithEssay,
+    command: {
+      ...essayScoreSample,
+      data: {
+        ...essayScoreSample.data,
+        tokens_in: null,
+        tokens_out: null,
+        cost_cents: null,
+        embedding: null,
+        job_key: null,
+      },
+      metadata: metaFor(system, 'e2'),
+    },
+  },
+  {
+    given: submittedWithEssay,
+    command: {
+      type: 'ReportEssayScoringFailed',
+      data: {
+        assessment_id: assessmentId,
+        question_id: design.question_id,
+        revision: 1,
+        reason: 'the offline scorer failed',
+        attempts: 5,
+        job_key: 'essay_scoring/a/q/1',
+      },
+      metadata: metaFor(system, 'e3'),
+    },
+  },
+  {
+    given: [
+      ...submittedWithEssay,
+      ...assessment.decider.decide(
+        essayScoreSample,
+        submittedWithEssay.reduce(assessment.decider.evolve, assessment.decider.initialState()),
+      ),
+    ],
+    command: {
+      type: 'OverrideEssayScore',
+      data: { assessment_id: assessmentId, question_id: design.question_id, score: 3.5, reason: 'Covers failover.' },
+      metadata: metaFor(advisor, 'e4'),
+    },
+  },
+);
+
 const samples: Sample[] = [
   ...identitySamples.map((s) => ({ context: identity, ...s })),
   ...catalogSamples.map((s) => ({ context: catalog, ...s })),
@@ -284,6 +374,13 @@ const provisional: { context: AnyContext; event: AnyEvent }[] = [
         degraded: false,
         latency_ms: 1840,
         cost_cents: 0.12,
+        provider: 'offline',
+        job_key: null,
+        flags: [],
+        needs_review: false,
+        tokens_in: null,
+        tokens_out: null,
+        embedding: null,
       },
     } satisfies EssayScored,
   },
@@ -305,6 +402,13 @@ const provisional: { context: AnyContext; event: AnyEvent }[] = [
         degraded: true,
         latency_ms: null,
         cost_cents: null,
+        provider: 'offline',
+        job_key: null,
+        flags: [],
+        needs_review: false,
+        tokens_in: null,
+        tokens_out: null,
+        embedding: null,
       },
     },
   },

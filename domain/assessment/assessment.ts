@@ -6,7 +6,8 @@ import type { QuestionType, Rubric } from './rubric';
  * The Assessment aggregate: one stream per assessment, from start to completion.
  *
  *   (none) ──AssessmentStarted──▶ in_progress ──AssessmentSubmitted──▶ awaiting_async
- *   awaiting_async ──EssayScored*──▶ awaiting_async ──AssessmentCompleted──▶ completed
+ *   awaiting_async ──EssayScored* | EssayScoringFailed*──▶ awaiting_async ──AssessmentCompleted──▶ completed
+ *   awaiting_async | completed ──EssayScoreOverridden──▶ (same status; an advisor's correction)
  *   in_progress | awaiting_async ──AssessmentFailed──▶ failed
  *
  * Responses are recorded and revised only while in_progress; multiple_choice and profile
@@ -93,7 +94,27 @@ export type AssessmentSubmitted = Event<
   }
 >;
 
-/** Provisional: produced by the essay-scoring flow (a later issue). */
+/** One rubric criterion's result, as the scorer gave it. `evidence` is a verbatim span of the essay. */
+export interface EssayCriterionResult {
+  criterion_id: string;
+  band_score: number;
+  max_band_score: number;
+  evidence: string;
+  rationale: string;
+}
+
+/** A vector of the essay (mean of its passages), recorded with what made it. */
+export interface EssayEmbedding {
+  provider: string;
+  model: string;
+  /** Unit-length vector (384 values for MiniLM). */
+  vector: number[];
+}
+
+/**
+ * An essay answer was scored, by the LLM (`provider: "openai"`) or the offline scorer
+ * (`"offline"`, degraded). Reported by the essay-scoring processor; at most one per question.
+ */
 export type EssayScored = Event<
   'EssayScored',
   {
@@ -103,14 +124,59 @@ export type EssayScored = Event<
     revision: number;
     score: number;
     max_score: number;
-    /** Per-criterion result, e.g. `[{criterion_id, score, rationale}]`. */
+    /** Per-criterion results (`EssayCriterionResult[]`). */
     criteria: JsonValue;
+    /** The overall rationale. */
     explanation: string;
     model: string;
     prompt_version: string;
     degraded: boolean;
     latency_ms: number | null;
     cost_cents: number | null;
+    /** `openai` or `offline`; `unknown` for events written before the field existed. */
+    provider: string;
+    /** The processor's deterministic job key (assessment, question, revision). */
+    job_key: string | null;
+    /** Why the answer was not rewarded or needs a look (`empty`, `gibberish`, …). */
+    flags: JsonValue;
+    needs_review: boolean;
+    tokens_in: number | null;
+    tokens_out: number | null;
+    embedding: EssayEmbedding | null;
+  }
+>;
+
+/** Essay scoring gave up on a question (every scorer failed); the reason says why. */
+export type EssayScoringFailed = Event<
+  'EssayScoringFailed',
+  {
+    assessment_id: string;
+    question_id: string;
+    question_version: string;
+    revision: number;
+    reason: string;
+    attempts: number;
+    job_key: string | null;
+    failed_at: string;
+  }
+>;
+
+/** An advisor or admin replaced an essay's score; the answer becomes a calibration example. */
+export type EssayScoreOverridden = Event<
+  'EssayScoreOverridden',
+  {
+    assessment_id: string;
+    question_id: string;
+    question_version: string;
+    revision: number;
+    /** The score before (null when scoring had failed). */
+    previous_score: number | null;
+    score: number;
+    max_score: number;
+    reason: string;
+    /** The essay as answered: the human-scored example the offline scorer learns from. */
+    answer_text: string;
+    overridden_at: string;
   }
 >;
 
@@ -140,6 +206,8 @@ export type AssessmentEvent =
   | ResponseRuleScored
   | AssessmentSubmitted
   | EssayScored
+  | EssayScoringFailed
+  | EssayScoreOverridden
   | AssessmentCompleted
   | AssessmentFailed;
 
@@ -149,6 +217,8 @@ const eventTypeSet: Record<AssessmentEvent['type'], true> = {
   ResponseRuleScored: true,
   AssessmentSubmitted: true,
   EssayScored: true,
+  EssayScoringFailed: true,
+  EssayScoreOverridden: true,
   AssessmentCompleted: true,
   AssessmentFailed: true,
 };
@@ -170,7 +240,18 @@ export interface QuestionScore {
   revision: number;
 }
 
-interface StartedAssessment {
+export interface EssayScoreState extends QuestionScore {
+  /** `openai`, `offline`, or `advisor` once overridden. */
+  provider?: string;
+  overridden?: boolean;
+}
+
+export interface EssayFailure {
+  revision: number;
+  reason: string;
+}
+
+export interface StartedAssessment {
   assessment_id: string;
   user_id: string;
   role_id: string;
@@ -183,7 +264,9 @@ interface StartedAssessment {
   /** Latest rule score per question id (multiple_choice and profile). */
   rule_scores: Record<string, QuestionScore>;
   /** Essay scores per question id. */
-  essay_scores: Record<string, QuestionScore>;
+  essay_scores: Record<string, EssayScoreState>;
+  /** Essays whose scoring failed, per question id (absent in states saved before it existed). */
+  essay_failures?: Record<string, EssayFailure>;
   degraded: boolean;
 }
 
@@ -275,19 +358,38 @@ export function evolve(state: AssessmentState, event: AssessmentEvent): Assessme
     case 'EssayScored': {
       if (state.status !== 'awaiting_async') return state;
       const d = event.data;
+      if (state.essay_scores[d.question_id] || state.essay_failures?.[d.question_id]) return state;
       const essayScores = {
         ...state.essay_scores,
-        [d.question_id]: { score: d.score, max_score: d.max_score, revision: d.revision },
+        [d.question_id]: { score: d.score, max_score: d.max_score, revision: d.revision, provider: d.provider },
       };
-      const essaysLeft = state.questions.some(
-        (q) => q.type === 'essay' && state.responses[q.question_id] !== undefined && !essayScores[q.question_id],
-      );
-      return {
+      return withEssayProgress({ ...state, essay_scores: essayScores, degraded: state.degraded || d.degraded });
+    }
+    case 'EssayScoringFailed': {
+      if (state.status !== 'awaiting_async') return state;
+      const d = event.data;
+      if (state.essay_scores[d.question_id] || state.essay_failures?.[d.question_id]) return state;
+      const failures = { ...state.essay_failures, [d.question_id]: { revision: d.revision, reason: d.reason } };
+      return withEssayProgress({ ...state, essay_failures: failures });
+    }
+    case 'EssayScoreOverridden': {
+      if (state.status !== 'awaiting_async' && state.status !== 'completed') return state;
+      const d = event.data;
+      const { [d.question_id]: _failure, ...failures } = state.essay_failures ?? {};
+      return withEssayProgress({
         ...state,
-        essay_scores: essayScores,
-        degraded: state.degraded || d.degraded,
-        pending: essaysLeft ? state.pending : state.pending.filter((work) => work !== 'essay_scoring'),
-      };
+        essay_scores: {
+          ...state.essay_scores,
+          [d.question_id]: {
+            score: d.score,
+            max_score: d.max_score,
+            revision: d.revision,
+            provider: 'advisor',
+            overridden: true,
+          },
+        },
+        essay_failures: failures,
+      });
     }
     case 'AssessmentCompleted': {
       if (state.status !== 'awaiting_async') return state;
@@ -318,6 +420,23 @@ export function evolve(state: AssessmentState, event: AssessmentEvent): Assessme
   }
 }
 
+/** Answered essays that have neither a score nor a recorded failure. */
+export function essaysAwaitingScore(state: StartedAssessment): QuestionSnapshot[] {
+  return state.questions.filter(
+    (q) =>
+      q.type === 'essay' &&
+      state.responses[q.question_id] !== undefined &&
+      !state.essay_scores[q.question_id] &&
+      !state.essay_failures?.[q.question_id],
+  );
+}
+
+/** Drops `essay_scoring` from the pending work once every answered essay is scored or failed. */
+function withEssayProgress<S extends AwaitingAsync | Completed>(state: S): S {
+  if (essaysAwaitingScore(state).length > 0) return state;
+  return { ...state, pending: state.pending.filter((work) => work !== 'essay_scoring') };
+}
+
 function startedPart(state: InProgress | AwaitingAsync): StartedAssessment {
   return {
     assessment_id: state.assessment_id,
@@ -330,6 +449,7 @@ function startedPart(state: InProgress | AwaitingAsync): StartedAssessment {
     responses: state.responses,
     rule_scores: state.rule_scores,
     essay_scores: state.essay_scores,
+    ...(state.essay_failures ? { essay_failures: state.essay_failures } : {}),
     degraded: state.degraded,
   };
 }

@@ -24,6 +24,8 @@ import type {
 } from './assessment';
 import { aggregateType, evolve, initialState } from './assessment';
 import { checkAnswer } from './answers';
+import type { EssayScoringCommand } from './essayScoring';
+import { overrideEssayScore, recordEssayScore, reportEssayScoringFailed } from './essayScoring';
 import { validateQuestionDefinition } from './questionDefinition';
 import type { QuestionType } from './rubric';
 import { isRuleScored, round2, scoreAnswer } from './ruleScoring';
@@ -77,9 +79,15 @@ export type RecordResponses = Command<
   }
 >;
 
-export type AssessmentCommand = StartAssessment | RecordResponses;
+export type AssessmentCommand = StartAssessment | RecordResponses | EssayScoringCommand;
 
-const commandTypeSet: Record<AssessmentCommand['type'], true> = { StartAssessment: true, RecordResponses: true };
+const commandTypeSet: Record<AssessmentCommand['type'], true> = {
+  StartAssessment: true,
+  RecordResponses: true,
+  RecordEssayScore: true,
+  ReportEssayScoringFailed: true,
+  OverrideEssayScore: true,
+};
 export const assessmentCommandTypes = Object.keys(commandTypeSet) as AssessmentCommand['type'][];
 
 export function aggregateIdOf(command: AssessmentCommand): string {
@@ -331,6 +339,12 @@ export function decide(command: AssessmentCommand, state: AssessmentState): Asse
       return startAssessment(command, state);
     case 'RecordResponses':
       return recordResponses(command, state);
+    case 'RecordEssayScore':
+      return recordEssayScore(command, state);
+    case 'ReportEssayScoringFailed':
+      return reportEssayScoringFailed(command, state);
+    case 'OverrideEssayScore':
+      return overrideEssayScore(command, state);
     default: {
       const unknown: never = command;
       throw domainError(

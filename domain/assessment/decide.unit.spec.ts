@@ -148,6 +148,13 @@ const essayScored: EssayScored = {
     degraded: true,
     latency_ms: 12,
     cost_cents: null,
+    provider: 'offline',
+    job_key: null,
+    flags: [],
+    needs_review: false,
+    tokens_in: null,
+    tokens_out: null,
+    embedding: null,
   },
 };
 const completed: AssessmentCompleted = {

@@ -4,3 +4,4 @@ export * from './rubric';
 export * from './ruleScoring';
 export * from './answers';
 export * from './questionDefinition';
+export * from './essayScoring';

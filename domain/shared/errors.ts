@@ -59,6 +59,15 @@ export const domainErrorCodes = {
   UNKNOWN_QUESTION: 'validation',
   INVALID_ANSWER: 'validation',
   REQUIRED_QUESTIONS_UNANSWERED: 'validation',
+  ASSESSMENT_NOT_SUBMITTED: 'conflict',
+  NOT_AN_ESSAY_QUESTION: 'validation',
+  ESSAY_NOT_ANSWERED: 'conflict',
+  STALE_ESSAY_REVISION: 'conflict',
+  ESSAY_NOT_SCORED_YET: 'conflict',
+  INVALID_ESSAY_SCORE: 'validation',
+  ESSAY_SCORE_OVERRIDE_FORBIDDEN: 'forbidden',
+  SYSTEM_ACTOR_REQUIRED: 'forbidden',
+  INVALID_SCORED_EXAMPLES: 'validation',
 } as const satisfies Record<string, DomainErrorKind>;
 
 export type DomainErrorCode = keyof typeof domainErrorCodes;
