@@ -2,6 +2,7 @@ import { assessmentsProjection } from './assessments/projection';
 import { auditProjection } from './audit/projection';
 import { catalogProjection } from './catalog/projection';
 import { commandOutcomesProjection } from './commandOutcomes/commandOutcomes';
+import { embeddingArtifactsProjection, essayExamplesProjection, essayScoresProjection } from './essayScores/projection';
 import { usersProjection } from './identity/projection';
 import type { Projection } from './runtime/projection';
 
@@ -16,6 +17,18 @@ export const allProjections: readonly AnyProjection[] = [
   catalogProjection,
   assessmentsProjection,
   auditProjection,
+  essayScoresProjection,
+  embeddingArtifactsProjection,
+  essayExamplesProjection,
 ];
 
-export { assessmentsProjection, auditProjection, catalogProjection, commandOutcomesProjection, usersProjection };
+export {
+  assessmentsProjection,
+  auditProjection,
+  catalogProjection,
+  commandOutcomesProjection,
+  embeddingArtifactsProjection,
+  essayExamplesProjection,
+  essayScoresProjection,
+  usersProjection,
+};

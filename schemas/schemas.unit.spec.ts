@@ -198,6 +198,26 @@ const catalogSamples: { given: AnyEvent[]; command: CatalogCommand }[] = [
     command: { type: 'RetireQuestion', data: { question_id: questionId }, metadata: metaFor(admin, 'q2') },
   },
   {
+    given: [
+      {
+        type: 'QuestionCreated',
+        data: { ...questionCreated.data, question_type: 'essay', prompt: 'Describe a design', rubric: essayDesign },
+      },
+    ],
+    command: {
+      type: 'ImportScoredExamples',
+      data: {
+        question_id: questionId,
+        import_id: idFromKey('import', 'q3'),
+        examples: [
+          { text: 'Replicas in two zones behind a load balancer.', score: 4 },
+          { text: 'Use a bigger server.', score: 0.5 },
+        ],
+      },
+      metadata: metaFor(admin, 'q3'),
+    },
+  },
+  {
     given: [],
     command: {
       type: 'CreateCredential',

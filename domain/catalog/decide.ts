@@ -10,6 +10,7 @@ import {
   optionalJsonObject,
   optionalText,
   requireAdmin,
+  requireInstant,
   requireText,
   requireUuid,
 } from '../shared/validation';
@@ -69,7 +70,12 @@ export type ReviseQuestion = Command<
   }
 >;
 export type RetireQuestion = Command<'RetireQuestion', { question_id: string; reason?: string | null }>;
-export type QuestionCommand = CreateQuestion | ReviseQuestion | RetireQuestion;
+/** Human-scored examples for an essay question (all or nothing). */
+export type ImportScoredExamples = Command<
+  'ImportScoredExamples',
+  { question_id: string; import_id: string; examples: { text: string; score: number }[] }
+>;
+export type QuestionCommand = CreateQuestion | ReviseQuestion | RetireQuestion | ImportScoredExamples;
 
 // --- Credentials -------------------------------------------------------------------------------
 
@@ -106,6 +112,7 @@ const questionCommandSet: Record<QuestionCommand['type'], true> = {
   CreateQuestion: true,
   ReviseQuestion: true,
   RetireQuestion: true,
+  ImportScoredExamples: true,
 };
 const credentialCommandSet: Record<CredentialCommand['type'], true> = {
   CreateCredential: true,
@@ -149,6 +156,7 @@ export function aggregateIdOf(command: CatalogCommand): string {
     case 'CreateQuestion':
     case 'ReviseQuestion':
     case 'RetireQuestion':
+    case 'ImportScoredExamples':
       return command.data.question_id;
     case 'CreateCredential':
     case 'ReviseCredential':
@@ -310,6 +318,62 @@ export function retireQuestion(command: RetireQuestion, state: QuestionState): Q
   return [{ type: 'QuestionRetired', data: { question_id: questionId, version: state.version, reason } }];
 }
 
+/** Bounds that keep one import within one Kafka record (about 1 MB). */
+export const MAX_SCORED_EXAMPLES = 2000;
+export const MAX_EXAMPLE_TEXT = 5000;
+export const MAX_EXAMPLES_TEXT_TOTAL = 700_000;
+
+export function importScoredExamples(command: ImportScoredExamples, state: QuestionState): QuestionEvent[] {
+  requireAdmin(command.metadata.actor, 'import scored examples');
+  const questionId = requireUuid(command.data.question_id, 'question_id');
+  const importId = requireUuid(command.data.import_id, 'import_id');
+  if (state.status === 'none') throw domainError('QUESTION_NOT_FOUND', `No question with id ${questionId}.`);
+  const fail = (message: string, details: Record<string, unknown> = {}): never => {
+    throw domainError('INVALID_SCORED_EXAMPLES', message, details);
+  };
+  if (state.question_type !== 'essay') {
+    fail(`Question ${questionId} is a ${state.question_type} question; scored examples are for essay questions.`);
+  }
+  const examples = command.data.examples;
+  if (!Array.isArray(examples) || examples.length === 0) fail('examples must be a non-empty list of {text, score}.');
+  if (examples.length > MAX_SCORED_EXAMPLES) {
+    fail(`At most ${MAX_SCORED_EXAMPLES} examples per import (got ${examples.length}); split the file.`);
+  }
+  let total = 0;
+  const clean = examples.map((example, i) => {
+    const text = isPlainObject(example) ? example.text : undefined;
+    const score = isPlainObject(example) ? example.score : undefined;
+    if (typeof text !== 'string' || text.trim().length === 0) {
+      return fail(`examples[${i}].text must be a non-empty string.`, { index: i });
+    }
+    if (text.length > MAX_EXAMPLE_TEXT) {
+      return fail(`examples[${i}].text must be at most ${MAX_EXAMPLE_TEXT} characters.`, { index: i });
+    }
+    if (typeof score !== 'number' || !Number.isFinite(score) || score < 0 || score > state.weight) {
+      return fail(`examples[${i}].score must be a number from 0 to ${state.weight} (the question's weight).`, {
+        index: i,
+      });
+    }
+    total += text.length;
+    return { text: text.trim(), score };
+  });
+  if (total > MAX_EXAMPLES_TEXT_TOTAL) {
+    fail(`The examples hold ${total} characters of text; at most ${MAX_EXAMPLES_TEXT_TOTAL} per import.`);
+  }
+  return [
+    {
+      type: 'ScoredExamplesImported',
+      data: {
+        question_id: questionId,
+        question_version: state.version,
+        import_id: importId,
+        examples: clean,
+        imported_at: requireInstant(command.metadata.now, 'metadata.now'),
+      },
+    },
+  ];
+}
+
 export function decideQuestion(command: QuestionCommand, state: QuestionState): QuestionEvent[] {
   switch (command.type) {
     case 'CreateQuestion':
@@ -318,6 +382,8 @@ export function decideQuestion(command: QuestionCommand, state: QuestionState): 
       return reviseQuestion(command, state);
     case 'RetireQuestion':
       return retireQuestion(command, state);
+    case 'ImportScoredExamples':
+      return importScoredExamples(command, state);
     default: {
       const _unhandled: never = command;
       return unknownCommand(_unhandled);
@@ -454,6 +520,7 @@ export function evolveCatalog(state: CatalogState, event: CatalogEvent): Catalog
     case 'QuestionCreated':
     case 'QuestionRevised':
     case 'QuestionRetired':
+    case 'ScoredExamplesImported':
       return { ...state, question: evolveQuestion(state.question, event) };
     case 'CredentialCreated':
     case 'CredentialRevised':
@@ -486,6 +553,7 @@ export function decideCatalog(command: CatalogCommand, state: CatalogState): Cat
     case 'CreateQuestion':
     case 'ReviseQuestion':
     case 'RetireQuestion':
+    case 'ImportScoredExamples':
       return decideQuestion(command, state.question);
     case 'CreateCredential':
     case 'ReviseCredential':

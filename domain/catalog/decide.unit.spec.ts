@@ -1,4 +1,4 @@
-import { multipleWithPenalty, singleChoice } from '../assessment/rubricExamples';
+import { essayDesign, multipleWithPenalty, singleChoice } from '../assessment/rubricExamples';
 import type { Actor, CommandMetadata } from '../shared/decider';
 import { DeciderSpecification, stateAfter } from '../shared/deciderSpecification';
 import { idFromKey } from '../shared/ids';
@@ -394,6 +394,80 @@ describe('Catalog decider', () => {
           .when(reviseQuestion({ prompt: 'x' }))
           .thenThrows('QUESTION_RETIRED', { kind: 'conflict' });
         given([questionCreated, questionRetired]).when(retireQuestion()).thenThrows('QUESTION_RETIRED');
+      });
+    });
+
+    describe('ImportScoredExamples', () => {
+      const essayCreated: QuestionCreated = {
+        type: 'QuestionCreated',
+        data: { ...questionCreated.data, question_type: 'essay', choices: null, rubric: essayDesign, weight: 4 },
+      };
+      const importId = idFromKey('import', 'spec');
+      const importExamples = (examples: unknown, actor?: Actor): CatalogCommand => ({
+        type: 'ImportScoredExamples',
+        data: { question_id: questionId, import_id: importId, examples: examples as { text: string; score: number }[] },
+        metadata: meta(actor),
+      });
+
+      test('an admin imports examples for an essay question: one event with every example, trimmed', () => {
+        given([essayCreated])
+          .when(
+            importExamples([
+              { text: ' Two zones and a balancer. ', score: 4 },
+              { text: 'No idea', score: 0 },
+            ]),
+          )
+          .then([
+            {
+              type: 'ScoredExamplesImported',
+              data: {
+                question_id: questionId,
+                question_version: '1',
+                import_id: importId,
+                examples: [
+                  { text: 'Two zones and a balancer.', score: 4 },
+                  { text: 'No idea', score: 0 },
+                ],
+                imported_at: '2025-03-01T09:00:00.000Z',
+              },
+            },
+          ]);
+      });
+
+      test('all or nothing: one bad example refuses the import, naming it', () => {
+        given([essayCreated])
+          .when(
+            importExamples([
+              { text: 'ok', score: 1 },
+              { text: 'too high', score: 4.5 },
+            ]),
+          )
+          .thenThrows('INVALID_SCORED_EXAMPLES', { details: { index: 1 }, message: /from 0 to 4/ });
+        given([essayCreated])
+          .when(importExamples([{ text: '  ', score: 1 }]))
+          .thenThrows('INVALID_SCORED_EXAMPLES', { details: { index: 0 } });
+        given([essayCreated]).when(importExamples([])).thenThrows('INVALID_SCORED_EXAMPLES');
+      });
+
+      test('refused for a question that is not an essay, or does not exist, or from a non-admin', () => {
+        given([questionCreated])
+          .when(importExamples([{ text: 'x', score: 1 }]))
+          .thenThrows('INVALID_SCORED_EXAMPLES', { message: /multiple_choice/ });
+        given([])
+          .when(importExamples([{ text: 'x', score: 1 }]))
+          .thenThrows('QUESTION_NOT_FOUND');
+        given([essayCreated])
+          .when(importExamples([{ text: 'x', score: 1 }], advisor))
+          .thenThrows('ADMIN_ROLE_REQUIRED');
+      });
+
+      test('examples do not change the question', () => {
+        const events = given([essayCreated])
+          .when(importExamples([{ text: 'x', score: 1 }]))
+          .thenEvents();
+        expect(stateAfter(catalogDecider, [essayCreated, ...events])).toEqual(
+          stateAfter(catalogDecider, [essayCreated]),
+        );
       });
     });
   });

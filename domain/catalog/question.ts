@@ -14,12 +14,29 @@ export type QuestionCreated = Event<'QuestionCreated', QuestionVersionData>;
 export type QuestionRevised = Event<'QuestionRevised', QuestionVersionData>;
 export type QuestionRetired = Event<'QuestionRetired', { question_id: string; version: string; reason: string | null }>;
 
-export type QuestionEvent = QuestionCreated | QuestionRevised | QuestionRetired;
+/** A human-scored answer to an essay question: calibration data for the offline scorer. */
+export interface ScoredExample {
+  text: string;
+  /** On the question's scale, 0 to its weight. */
+  score: number;
+}
+
+/**
+ * An admin imported human-scored examples for an essay question. They do not change the
+ * question (no new version): they teach the offline scorer how this question is marked.
+ */
+export type ScoredExamplesImported = Event<
+  'ScoredExamplesImported',
+  { question_id: string; question_version: string; import_id: string; examples: ScoredExample[]; imported_at: string }
+>;
+
+export type QuestionEvent = QuestionCreated | QuestionRevised | QuestionRetired | ScoredExamplesImported;
 
 const eventTypeSet: Record<QuestionEvent['type'], true> = {
   QuestionCreated: true,
   QuestionRevised: true,
   QuestionRetired: true,
+  ScoredExamplesImported: true,
 };
 export const questionEventTypes = Object.keys(eventTypeSet) as QuestionEvent['type'][];
 
@@ -38,6 +55,8 @@ export function evolveQuestion(state: QuestionState, event: QuestionEvent): Ques
     case 'QuestionRetired':
       if (state.status !== 'active') return state;
       return { ...state, status: 'retired' };
+    case 'ScoredExamplesImported':
+      return state;
     default: {
       const _unhandled: never = event;
       return state;

@@ -6,6 +6,7 @@ import type {
   AssessmentStarted,
   AssessmentSubmitted,
   EssayScored,
+  EssayScoreOverridden,
   PendingWork,
   ResponseRecorded,
   ResponseRuleScored,
@@ -110,6 +111,12 @@ export function summaryOf(event: Stored<AnyEvent>): string {
       return assessmentSubmitted(event);
     case 'EssayScored':
       return essayScored(event);
+    case 'EssayScoringFailed':
+      return `Essay scoring failed on question ${short(event.data.question_id)} after ${plural(event.data.attempts, 'attempt')}`;
+    case 'EssayScoreOverridden':
+      return essayScoreOverridden(event);
+    case 'ScoredExamplesImported':
+      return `Imported ${plural(event.data.examples.length, 'scored example')} for the question`;
     case 'AssessmentCompleted':
       return assessmentCompleted(event);
     case 'AssessmentFailed':
@@ -176,6 +183,12 @@ function essayScored(event: Stored<EssayScored>): string {
   const d = event.data;
   const how = d.degraded ? `by ${clip(d.model)} (degraded)` : `by ${clip(d.model)}`;
   return `Scored ${d.score} / ${d.max_score} on essay question ${short(d.question_id)} ${how}`;
+}
+
+function essayScoreOverridden(event: Stored<EssayScoreOverridden>): string {
+  const d = event.data;
+  const from = d.previous_score === null ? 'a failed scoring' : `${d.previous_score}`;
+  return `Overrode the score on essay question ${short(d.question_id)}: ${from} → ${d.score} / ${d.max_score}`;
 }
 
 function assessmentCompleted(event: Stored<AssessmentCompleted>): string {

@@ -38,14 +38,14 @@ const schema = z.object({
   /** Which parts this process runs; one process runs them all by default. */
   ROLES: z
     .string()
-    .default('api,deciders,projections')
+    .default('api,deciders,projections,processors')
     .transform((v) =>
       v
         .split(',')
         .map((r) => r.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(z.enum(['api', 'deciders', 'projections'])).min(1)),
+    .pipe(z.array(z.enum(['api', 'deciders', 'projections', 'processors'])).min(1)),
   /** Names this process's transactional producers; keep it stable across restarts of one replica. */
   INSTANCE_ID: z
     .string()
@@ -81,6 +81,55 @@ const schema = z.object({
     .min(5)
     .max(60 * 60 * 24 * 30)
     .default(7200),
+
+  // --- Processors (essay scoring; later retrieval, recommendations, webhooks) ---------------
+  /** Jobs one processor runs at once in this process. */
+  PROCESSOR_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Attempts of a job before its failure is reported. */
+  PROCESSOR_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(5),
+  /** One attempt's time limit; then it is aborted and retried. */
+  PROCESSOR_ATTEMPT_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(120_000),
+  /** A claimed job whose worker has not finished within this is claimed again (the worker died). */
+  PROCESSOR_LEASE_MS: z.coerce.number().int().min(500).max(7_200_000).default(180_000),
+  PROCESSOR_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(1000),
+  PROCESSOR_RETRY_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(300_000),
+  PROCESSOR_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+
+  // --- AI providers ----------------------------------------------------------------------------
+  /** Without a key (and base URL) essays are scored by the offline scorer, marked degraded. */
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  /** Any OpenAI-compatible server (e.g. a local one); default: the SDK's (api.openai.com). */
+  OPENAI_BASE_URL: url.optional(),
+  LLM_MODEL: z.string().min(1).max(64).default('gpt-4o-mini'),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  LLM_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+  LLM_RETRY_BASE_MS: z.coerce.number().int().min(1).max(60_000).default(100),
+  /** Longest wait between attempts, Retry-After included. */
+  LLM_RETRY_MAX_WAIT_MS: z.coerce.number().int().min(1).max(600_000).default(20_000),
+  /** Consecutive failed calls that open the circuit breaker (then the offline scorer answers). */
+  LLM_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  LLM_BREAKER_RESET_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** Cents per million tokens, per model, as JSON. */
+  LLM_PRICES: z
+    .string()
+    .default('{"gpt-4o-mini":{"input_per_million":15,"output_per_million":60}}')
+    .refine((v) => {
+      try {
+        const parsed = JSON.parse(v) as unknown;
+        return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+      } catch {
+        return false;
+      }
+    }, 'must be a JSON object {"<model>": {"input_per_million": cents, "output_per_million": cents}}'),
+  /** `minilm`: the local all-MiniLM-L6-v2 model; `openai`: OpenAI embeddings (needs OPENAI_API_KEY). */
+  EMBEDDINGS_PROVIDER: z.enum(['minilm', 'openai']).default('minilm'),
+  OPENAI_EMBEDDING_MODEL: z.string().min(1).max(64).default('text-embedding-3-small'),
+  /** Where the install put the MiniLM ONNX model and tokenizer; default under the download cache. */
+  MINILM_MODEL_DIR: z.string().min(1).optional(),
+  /** Threads the embedding model may use (the API keeps the other core). */
+  EMBEDDING_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Human-scored examples a question needs before the offline scorer calibrates on them. */
+  ESSAY_CALIBRATION_MIN_EXAMPLES: z.coerce.number().int().min(2).max(100_000).default(20),
 });
 
 export type Config = Readonly<z.infer<typeof schema>>;
