@@ -12,6 +12,7 @@ import { MessageCodec } from './messaging/messageCodec';
 import type { Config } from './platform/config';
 import { checkReadiness } from './platform/health';
 import { createPlatform, type Platform } from './platform/platform';
+import { startProcessors } from './processors/startProcessors';
 
 export interface RunningMicrocred {
   platform: Platform;
@@ -23,7 +24,7 @@ export interface RunningMicrocred {
 
 /**
  * Builds and starts the parts of microcred that `config.ROLES` names: `deciders` (the only
- * writers of events), `projections` (read models) and `api` (HTTP). Bootstraps topics,
+ * writers of events), `processors` (essay scoring), `projections` (read models) and `api` (HTTP). Bootstraps topics,
  * schemas and migrations first. Used by the process entry point and by the tests.
  */
 export async function startMicrocred(config: Config, name = 'app'): Promise<RunningMicrocred> {
@@ -38,6 +39,11 @@ export async function startMicrocred(config: Config, name = 'app'): Promise<Runn
     deciders = await startDeciders(platform, codec);
     logger.info('deciders started');
     stops.push(() => Promise.all(deciders.map((r) => r.stop())).then(() => undefined));
+  }
+  if (config.ROLES.includes('processors')) {
+    const processors = await startProcessors(platform, codec);
+    logger.info({ llm: processors.llm !== null }, 'processors started');
+    stops.unshift(processors.stop);
   }
   if (config.ROLES.includes('projections')) {
     const runners = allProjections.map((p) => new ProjectionRunner(platform, codec, p));

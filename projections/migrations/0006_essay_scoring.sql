@@ -17,6 +17,8 @@ ALTER TABLE essay_scores
   ADD COLUMN updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW();
 ALTER TABLE essay_scores ALTER COLUMN model DROP NOT NULL, ALTER COLUMN prompt_version DROP NOT NULL;
 ALTER TABLE essay_scores ALTER COLUMN score TYPE NUMERIC(7,2);
+-- An essay scored by gpt-4o-mini costs about 0.02 cents: keep cost to the millionth of a cent.
+ALTER TABLE essay_scores ALTER COLUMN cost_cents TYPE NUMERIC(12,6);
 
 -- Vectors per the seed (raw float32 little-endian bytes; no pgvector in Debian), with the model.
 ALTER TABLE embedding_artifacts

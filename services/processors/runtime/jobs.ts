@@ -11,14 +11,7 @@ import type { Pool } from '../../platform/postgres/pool';
  * drops a second report for the same job.
  */
 export type JobStatus =
-  | 'waiting'
-  | 'queued'
-  | 'running'
-  | 'retrying'
-  | 'succeeded'
-  | 'failed'
-  | 'rejected'
-  | 'cancelled';
+  'waiting' | 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed' | 'rejected' | 'cancelled';
 
 export interface Job<P> {
   id: string;
@@ -71,9 +64,18 @@ export class JobIntake<P extends object> {
   async create(job: { key: string; assessment_id: string | null; payload: P; status: 'waiting' | 'queued' }) {
     await this.client.query(
       `INSERT INTO async_jobs (id, scope, job_key, assessment_id, job_type, status, payload, next_run_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $6 = 'queued' THEN NOW() END)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $8::boolean THEN NOW() END)
        ON CONFLICT (scope, job_key) DO NOTHING`,
-      [jobIdOf(this.scope, job.key), this.scope, job.key, job.assessment_id, this.jobType, job.status, job.payload],
+      [
+        jobIdOf(this.scope, job.key),
+        this.scope,
+        job.key,
+        job.assessment_id,
+        this.jobType,
+        job.status,
+        job.payload,
+        job.status === 'queued',
+      ],
     );
   }
 
