@@ -370,7 +370,8 @@ export function evolve(state: AssessmentState, event: AssessmentEvent): Assessme
       const d = event.data;
       if (state.essay_scores[d.question_id] || state.essay_failures?.[d.question_id]) return state;
       const failures = { ...state.essay_failures, [d.question_id]: { revision: d.revision, reason: d.reason } };
-      return withEssayProgress({ ...state, essay_failures: failures });
+      // An essay without a score makes the result incomplete: degraded, as for a fallback.
+      return withEssayProgress({ ...state, essay_failures: failures, degraded: true });
     }
     case 'EssayScoreOverridden': {
       if (state.status !== 'awaiting_async' && state.status !== 'completed') return state;

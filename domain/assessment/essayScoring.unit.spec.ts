@@ -222,7 +222,10 @@ describe('Essay scoring', () => {
           failed_at: later,
         },
       });
-      expect(stateAfter(assessmentDecider, [...submitted, event!])).toMatchObject({ pending: ['recommendations'] });
+      expect(stateAfter(assessmentDecider, [...submitted, event!])).toMatchObject({
+        pending: ['recommendations'],
+        degraded: true,
+      });
     });
 
     test('after a score it writes nothing', () => {

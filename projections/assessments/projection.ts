@@ -62,6 +62,12 @@ export const assessmentsProjection: Projection = {
         return submitted(client, event);
       case 'EssayScored':
         return essayScored(client, event);
+      case 'EssayScoringFailed':
+        await claim(client, event, 'degraded = TRUE');
+        return;
+      case 'EssayScoreOverridden':
+        await claim(client, event);
+        return;
       case 'AssessmentCompleted':
         return completed(client, event);
       case 'AssessmentFailed':
