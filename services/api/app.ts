@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { withLogContext } from '../platform/logger';
 import { assessmentRoutes } from './assessments/assessmentRoutes';
+import { essayRoutes } from './assessments/essayRoutes';
 import { authRoutes } from './auth/authRoutes';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER, signingKey } from './auth/tokens';
 import { catalogRoutes } from './catalog/catalogRoutes';
+import { scoredExamplesBodyParser, scoredExamplesRoutes } from './catalog/scoredExamplesRoutes';
 import { commandRoutes } from './commands/commandRoutes';
 import type { ApiDeps } from './deps';
 import { errorMiddleware } from './errorMiddleware';
@@ -75,6 +77,8 @@ export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<
     const full = deps as ApiDeps;
     if (!full.config.JWT_SECRET) throw new Error('JWT_SECRET is required to serve the API (at least 32 characters)');
     const api = new Router({ prefix: API_PREFIX });
+    // An import of scored examples may be larger, and a TSV file; every other body is JSON up to 256 kB.
+    api.use(scoredExamplesBodyParser);
     api.use(bodyParser({ enableTypes: ['json'], jsonLimit: '256kb', encoding: 'utf-8' }));
     api.use(
       jwt({
@@ -95,7 +99,14 @@ export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<
       }
       await next();
     });
-    for (const routes of [authRoutes(full), catalogRoutes(full), assessmentRoutes(full), commandRoutes(full)]) {
+    for (const routes of [
+      authRoutes(full),
+      catalogRoutes(full),
+      scoredExamplesRoutes(full),
+      assessmentRoutes(full),
+      essayRoutes(full),
+      commandRoutes(full),
+    ]) {
       api.use(routes.routes(), routes.allowedMethods());
     }
     app.use(api.routes()).use(api.allowedMethods());

@@ -231,6 +231,9 @@ export class DeciderRuntime {
     };
     const previous = staged.processedCommand(command.command_id);
     if (previous) {
+      // The first decision's events: from this process's memory, a snapshot or the replayed log.
+      // When the first decision is in this same batch, its entry's events are filled in as it is
+      // written, before any reply is encoded.
       return {
         command,
         offset,
@@ -351,7 +354,9 @@ export class DeciderRuntime {
                   };
                 }),
               );
-              outcome.reply.events = events;
+              // A duplicate writes nothing: its reply keeps the first decision's events (set in
+              // decideOne), which is what the caller reads the outcome from (e.g. "submitted").
+              if (outcome.reply.outcome !== 'duplicate') outcome.reply.events = events;
               outcome.processed?.events.push(...events);
               return events;
             }),

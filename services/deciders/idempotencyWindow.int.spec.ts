@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createRoleWithQuestions, startAssessment, type RoleFixture } from '../../test/support/catalogFixture';
+import {
+  createRoleWithQuestions,
+  essayAnswer,
+  startAssessment,
+  type RoleFixture,
+} from '../../test/support/catalogFixture';
 import { startTestSystem, type TestSystem } from '../../test/support/system';
 
 jest.setTimeout(120_000);
@@ -72,4 +77,33 @@ test('a start retried after the window still creates no second assessment (its i
     [student.userId],
   );
   expect(rows[0].n).toBe(1);
+});
+
+test('a submission retried after the window is refused (409), never answered as if it were in progress', async () => {
+  const student = await sys.registerAndLogin();
+  const id = await startAssessment(sys, student.token, role.roleId);
+  const key = `submit-${randomUUID()}`;
+  const submit = () =>
+    sys.request('POST', `/api/v1/assessments/${id}/responses`, {
+      token: student.token,
+      headers: { 'Idempotency-Key': key },
+      body: {
+        completed: true,
+        responses: [
+          { question_id: role.mcSingle, answer: 'kubernetes' },
+          { question_id: role.mcMultiple, answer: { selected: ['kubernetes'] } },
+          { question_id: role.profile, answer: { skills: ['Terraform'], years_experience: 2, summary: 'SRE' } },
+          { question_id: role.essay, answer: essayAnswer },
+        ],
+      },
+    });
+  const first = await submit();
+  expect(first.body.status).toBe('awaiting_async');
+  expect((await submit()).body).toEqual(first.body);
+
+  await sleep(WINDOW_SECONDS * 1000 + 500);
+  const late = await submit();
+  expect(late.status).toBe(409);
+  expect(late.body.error_code).toBe('ASSESSMENT_NOT_IN_PROGRESS');
+  expect(await recordedResponses(student.token, id)).toBe(4);
 });

@@ -1,7 +1,5 @@
 import Router from '@koa/router';
-import type { Context } from 'koa';
 import { randomUUID } from 'node:crypto';
-import type { Actor } from '../../../domain/shared/decider';
 import { publicRubric } from '../../../domain/assessment/publicRubric';
 import type { Rubric } from '../../../domain/assessment/rubric';
 import * as assessments from '../../../projections/assessments/queries';
@@ -10,13 +8,15 @@ import { AUDIT_PROJECTION } from '../../../projections/audit/projection';
 import { ASSESSMENTS_PROJECTION } from '../../../projections/assessments/projection';
 import * as catalog from '../../../projections/catalog/queries';
 import type { CommandReply } from '../../messaging/envelopes';
-import { ConflictError, ForbiddenError } from '../../platform/errors';
-import { actorOf, isStaff, requireRole } from '../auth/access';
+import { ConflictError } from '../../platform/errors';
+import { actorOf, requireRole } from '../auth/access';
 import { dispatch, respondPending } from '../commands/dispatch';
 import { idempotencyKeyOf, idFromKey } from '../commands/idempotency';
 import { awaitProjection, type ApiDeps } from '../deps';
 import { idParam, orNotFound } from '../http';
 import { validateBody } from '../openapi/contract';
+import { scoringProgress } from './essayRoutes';
+import { visibleAssessmentOf } from './visibleAssessment';
 
 interface SnapshotQuestion {
   question_id: string;
@@ -50,20 +50,7 @@ function statusAfter(reply: CommandReply): 'in_progress' | 'awaiting_async' {
 export function assessmentRoutes(deps: ApiDeps): Router {
   const router = new Router({ prefix: '/assessments' });
 
-  /** The assessment as the caller may see it: students only their own; advisors and admins all. */
-  async function visibleAssessment(ctx: Context, actor: Actor) {
-    const id = idParam(ctx, 'assessment_id');
-    await awaitProjection(deps, ASSESSMENTS_PROJECTION, id);
-    const found = await orNotFound(
-      assessments.findAssessment(deps.pool, id),
-      `Assessment ${id} not found`,
-      'ASSESSMENT_NOT_FOUND',
-    );
-    if (!isStaff(actor) && found.user_id !== actor.id) {
-      throw new ForbiddenError('You can only see your own assessments', 'NOT_ASSESSMENT_OWNER');
-    }
-    return found;
-  }
+  const visibleAssessment = visibleAssessmentOf(deps);
 
   router.post('/start', requireRole('student'), validateBody('AssessmentStartRequest'), async (ctx) => {
     const actor = actorOf(ctx);
@@ -167,6 +154,7 @@ export function assessmentRoutes(deps: ApiDeps): Router {
       progress: { answered: found.answered, total: found.total },
       degraded: found.degraded,
       last_updated_at: found.last_updated_at,
+      scoring: await scoringProgress(deps, found),
     };
   });
 

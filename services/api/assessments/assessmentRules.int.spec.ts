@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createRoleWithQuestions, startAssessment, type RoleFixture } from '../../../test/support/catalogFixture';
+import {
+  createRoleWithQuestions,
+  essayAnswer,
+  startAssessment,
+  type RoleFixture,
+} from '../../../test/support/catalogFixture';
 import { eventually } from '../../../test/support/platform';
 import { expectMatchesContract, startTestSystem, type TestSystem } from '../../../test/support/system';
 
@@ -61,6 +66,30 @@ describe('Idempotency-Key', () => {
     expect(retry.body).toEqual(first.body);
     const history = await sys.request('GET', `/api/v1/assessments/${id}/history`, { token: student.token });
     expect(history.body.events.filter((e: { type: string }) => e.type === 'ResponseRecorded')).toHaveLength(1);
+  });
+
+  test('a retried submission returns the first answer (submitted, awaiting_async) and writes nothing', async () => {
+    const student = await sys.registerAndLogin();
+    const id = await started(student.token);
+    const key = `submit-${randomUUID()}`;
+    const body = {
+      completed: true,
+      responses: [
+        { question_id: role.mcSingle, answer: 'kubernetes' },
+        { question_id: role.mcMultiple, answer: { selected: ['kubernetes', 'docker'] } },
+        { question_id: role.profile, answer: { skills: ['Terraform'], years_experience: 2, summary: 'SRE' } },
+        { question_id: role.essay, answer: essayAnswer },
+      ],
+    };
+    const first = await answer(student.token, id, body, { 'Idempotency-Key': key });
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ status: 'awaiting_async', async_job_enqueued: true });
+    const retry = await answer(student.token, id, body, { 'Idempotency-Key': key });
+    expect(retry.status).toBe(202);
+    expectMatchesContract('POST', '/assessments/{assessment_id}/responses', retry);
+    expect(retry.body).toEqual(first.body);
+    const history = await sys.request('GET', `/api/v1/assessments/${id}/history`, { token: student.token });
+    expect(history.body.events.filter((e: { type: string }) => e.type === 'AssessmentSubmitted')).toHaveLength(1);
   });
 
   test('a malformed key is refused with 400', async () => {

@@ -1,6 +1,6 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { BadRequestError } from '../../platform/errors';
 import { openApiDocument } from './document';
 
@@ -77,19 +77,40 @@ export function describeErrors(errors: ErrorObject[] | null | undefined): { fiel
   }));
 }
 
+function invalidBody(validate: ValidateFunction): BadRequestError {
+  const problems = describeErrors(validate.errors);
+  return new BadRequestError(
+    `Invalid request body: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`,
+    { problems },
+    'INVALID_REQUEST',
+  );
+}
+
 /** Refuses a request body that does not match the contract, with a 400 naming each problem. */
 export function validateBody(schemaName: string): Middleware {
   const validate = schemaValidator(schemaName);
   return async (ctx, next) => {
     const body = (ctx.request as { body?: unknown }).body;
-    if (!validate(body)) {
-      const problems = describeErrors(validate.errors);
-      throw new BadRequestError(
-        `Invalid request body: ${problems.map((p) => `${p.field} ${p.problem}`).join('; ')}`,
-        { problems },
-        'INVALID_REQUEST',
-      );
-    }
+    if (!validate(body)) throw invalidBody(validate);
     await next();
+  };
+}
+
+/**
+ * A typed reader of a request body, for a schema declared beside its routes with its type
+ * derived from it (`type T = FromSchema<typeof S>`, json-schema-to-ts):
+ * `requestBody<T>('S', S)` validates the body against the served contract's component `S`
+ * (400 naming each problem) and returns it as `T`. The component must be that very schema
+ * object (checked when the route is built), so the type and the contract cannot drift apart.
+ */
+export function requestBody<T>(name: string, source: object): (ctx: Context) => T {
+  const served = (openApiDocument as unknown as { components: { schemas: Record<string, unknown> } }).components
+    .schemas[name];
+  if (served !== source) throw new Error(`The contract's schema ${name} is not the one given for its body type`);
+  const validate = schemaValidator(name) as ValidateFunction<T>;
+  return (ctx) => {
+    const body = (ctx.request as { body?: unknown }).body;
+    if (!validate(body)) throw invalidBody(validate);
+    return body;
   };
 }

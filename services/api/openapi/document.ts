@@ -1,3 +1,19 @@
+import { essayPaths, essaySchemas } from '../assessments/essayContract';
+import { scoredExamplesPaths, scoredExamplesSchemas } from '../catalog/scoredExamplesContract';
+import {
+  JSON_MEDIA,
+  authenticatedErrors,
+  dateTime,
+  errorResponse,
+  jsonBody,
+  jsonResponse,
+  openObject,
+  parameter,
+  response,
+  schema,
+  uuid,
+} from './helpers';
+
 /**
  * The public HTTP contract of microcred, as an OpenAPI 3.0.3 document.
  *
@@ -15,39 +31,6 @@
 
 export const API_PREFIX = '/api/v1';
 
-const JSON_MEDIA = 'application/json';
-
-const schema = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const response = (name: string) => ({ $ref: `#/components/responses/${name}` });
-const parameter = (name: string) => ({ $ref: `#/components/parameters/${name}` });
-
-/** A JSON request body referring to a component schema. */
-const jsonBody = (name: string, description?: string) => ({
-  required: true,
-  ...(description ? { description } : {}),
-  content: { [JSON_MEDIA]: { schema: schema(name) } },
-});
-
-/** A JSON response whose body is the given schema object. */
-const jsonResponse = (description: string, body: Record<string, unknown>) => ({
-  description,
-  content: { [JSON_MEDIA]: { schema: body } },
-});
-
-/** A 4xx/5xx response with its own description; the body is always `ErrorResponse`. */
-const errorResponse = (description: string) => jsonResponse(description, schema('ErrorResponse'));
-
-/** The answers every authenticated operation can give, whatever it does (503: a dependency is down). */
-const authenticatedErrors = {
-  '401': response('Unauthorized'),
-  '429': response('TooManyRequests'),
-  '500': response('InternalError'),
-  '503': response('ServiceUnavailable'),
-};
-
-const uuid = { type: 'string', format: 'uuid' };
-const dateTime = { type: 'string', format: 'date-time' };
-const openObject = { type: 'object', additionalProperties: true };
 const email = { type: 'string', format: 'email', maxLength: 254 };
 const password = { type: 'string', minLength: 1, maxLength: 1024 };
 const userRole = { type: 'string', enum: ['student', 'advisor', 'admin'] };
@@ -274,6 +257,7 @@ export const openApiDocument = {
         },
       },
     },
+    ...scoredExamplesPaths,
     '/catalog/credentials': {
       get: {
         tags: ['Catalog'],
@@ -439,6 +423,7 @@ export const openApiDocument = {
         },
       },
     },
+    ...essayPaths,
     '/recommendations/{recommendation_id}/feedback': {
       post: {
         tags: ['Recommendations'],
@@ -621,6 +606,7 @@ export const openApiDocument = {
           },
           degraded: { type: 'boolean' },
           last_updated_at: dateTime,
+          scoring: schema('ScoringProgress'),
         },
       },
       AssessmentResult: {
@@ -891,6 +877,10 @@ export const openApiDocument = {
           events: { type: 'integer', description: 'Number of events the command appended' },
         },
       },
+
+      // ---- Essay scoring (contracts beside their routes) -----------------------------------
+      ...essaySchemas,
+      ...scoredExamplesSchemas,
 
       // ---- Health -------------------------------------------------------------------------
       HealthStatus: {

@@ -140,6 +140,9 @@ describe('openApiDocument', () => {
         '/catalog/questions/{question_id}',
         '/catalog/credentials/{credential_id}',
         '/assessments/{assessment_id}/history',
+        '/assessments/{assessment_id}/essays',
+        '/assessments/{assessment_id}/essays/{question_id}/override',
+        '/catalog/questions/{question_id}/scored-examples',
         '/commands/{command_id}',
         '/healthz',
         '/readyz',
@@ -236,7 +239,7 @@ describe('openApiDocument', () => {
 
   it('answers 409, 422 and 503 on every authenticated write', () => {
     const writes = operations().filter((o) => ['post', 'put', 'delete'].includes(o.method) && !isPublic(o.op));
-    expect(writes.length).toBe(13);
+    expect(writes.length).toBe(15);
     for (const o of writes) {
       expect({ op: name(o), codes: Object.keys(responsesOf(o)) }).toEqual({
         op: name(o),
@@ -257,6 +260,9 @@ describe('openApiDocument', () => {
           'getAssessmentStatus',
           'getAssessmentHistory',
           'submitAssessmentResponses',
+          'listEssayScores',
+          'overrideEssayScore',
+          'getScoredExamplesSummary',
           'getCommandStatus',
         ].includes(String(x.op.operationId)),
       ),
@@ -516,6 +522,61 @@ describe('openApiDocument', () => {
         true,
       ],
       ['RecommendationFeedbackRequest', 'a score of 6', { relevance_score: 6 }, false],
+      ['EssayOverrideRequest', 'a score and a reason', { score: 3.5, reason: 'Evidence of a canary rollout' }, true],
+      ['EssayOverrideRequest', 'no reason', { score: 3 }, false],
+      ['EssayOverrideRequest', 'a blank reason', { score: 3, reason: '   ' }, false],
+      ['EssayOverrideRequest', 'a reason too long', { score: 3, reason: 'x'.repeat(2001) }, false],
+      ['EssayOverrideRequest', 'a negative score', { score: -1, reason: 'r' }, false],
+      [
+        'ScoredExamplesImportRequest',
+        'two examples',
+        {
+          examples: [
+            { text: 'a', score: 1 },
+            { text: 'b', score: 0 },
+          ],
+        },
+        true,
+      ],
+      ['ScoredExamplesImportRequest', 'no examples', { examples: [] }, false],
+      ['ScoredExamplesImportRequest', 'an example without score', { examples: [{ text: 'a' }] }, false],
+      [
+        'AssessmentStatus',
+        'a status with its scoring progress',
+        {
+          assessment_id: 'a1',
+          status: 'awaiting_async',
+          progress: { answered: 2, total: 2 },
+          degraded: false,
+          scoring: {
+            questions: [
+              {
+                question_id: 'q1',
+                type: 'essay',
+                status: 'pending',
+                score: null,
+                max_score: 5,
+                provider: null,
+                degraded: false,
+                needs_review: false,
+                job: { status: 'retrying', attempts: 2, next_retry_at: '2025-01-01T10:00:00Z', last_error: 'timeout' },
+              },
+              {
+                question_id: 'q2',
+                type: 'multiple_choice',
+                status: 'rule_scored',
+                score: 2,
+                max_score: 2,
+                provider: null,
+                degraded: false,
+                needs_review: false,
+              },
+            ],
+            essays_pending: 1,
+          },
+        },
+        true,
+      ],
       [
         'ReadinessReport',
         'a not-ready report',
