@@ -9,53 +9,27 @@
  * prefix); this process is the load: simulated students start an assessment, answer every
  * question one request at a time, and submit. Prints throughput and p50/p95/p99 per phase.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig } from '../../services/platform/config';
 import { ensureTopics } from '../../services/platform/kafka/admin';
 import { inTransaction } from '../../services/platform/kafka/transactions';
 import { createPlatform } from '../../services/platform/platform';
-import { repoPath } from '../../services/platform/paths';
+import {
+  answerFor,
+  demoRoles,
+  pool,
+  registerStudents,
+  startBenchService,
+  summarize,
+  waitUntil,
+  type Json,
+} from '../support/service';
 
 const STUDENTS = Number(process.env.BENCH_STUDENTS ?? 60);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 24);
 const FLOOR_REQUESTS = Number(process.env.BENCH_FLOOR_REQUESTS ?? 3000);
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-function summarize(name: string, latencies: number[], seconds: number) {
-  const sorted = [...latencies].sort((a, b) => a - b);
-  return {
-    name,
-    requests: latencies.length,
-    per_second: Math.round(latencies.length / seconds),
-    p50_ms: +percentile(sorted, 50).toFixed(1),
-    p95_ms: +percentile(sorted, 95).toFixed(1),
-    p99_ms: +percentile(sorted, 99).toFixed(1),
-  };
-}
-
 async function main() {
-  const id = randomUUID().slice(0, 8);
-  const port = 3900 + Math.floor(Math.random() * 90);
-  const env = {
-    ...process.env,
-    KAFKA_TOPIC_PREFIX: `bench-${id}`,
-    KAFKA_CLIENT_ID: `bench-${id}`,
-    INSTANCE_ID: `bench-${id}`,
-    PORT: String(port),
-    LOG_LEVEL: 'warn',
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    BCRYPT_COST: '8',
-    RATE_LIMIT_PER_MINUTE: '100000',
-    BOOTSTRAP_ADMIN_EMAIL: `admin-${id}@bench.local`,
-    BOOTSTRAP_ADMIN_PASSWORD: `Adm1n-${randomBytes(10).toString('hex')}`,
-  };
-  const base = `http://127.0.0.1:${port}`;
   // BENCH_SPLIT=1: the deciders in a process of their own, the API and projections in another.
   const split = process.env.BENCH_SPLIT === '1';
   // BENCH_PROFILE=dir: each service process writes a V8 CPU profile there when it stops.
@@ -63,63 +37,19 @@ async function main() {
     process.env.BENCH_PROFILE
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, `--cpu-prof-name=${instance}.cpuprofile`]
       : [];
-  const launch = (roles: string, instance: string) =>
-    spawn(process.execPath, [...profileFlags(instance), repoPath('dist', 'services', 'main.js')], {
-      env: { ...env, ROLES: roles, INSTANCE_ID: `${env.INSTANCE_ID}-${instance}` },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-  const servers = split
-    ? [launch('api,projections', 'api'), launch('deciders', 'deciders')]
-    : [launch('api,deciders,projections', 'all')];
-  const stopServer = () =>
-    Promise.all(
-      servers.map(
-        (s) => new Promise<void>((r) => (s.exitCode !== null ? r() : (s.once('exit', () => r()), s.kill('SIGTERM')))),
-      ),
-    );
+  const service = await startBenchService({
+    nodeFlags: profileFlags,
+    processes: split
+      ? [
+          { roles: 'api,projections', instance: 'api' },
+          { roles: 'deciders', instance: 'deciders' },
+        ]
+      : [{ roles: 'api,deciders,projections', instance: 'all' }],
+  });
+  const { env, http } = service;
   try {
-    await waitUntil(
-      async () => {
-        if (servers.some((p) => p.exitCode !== null))
-          throw new Error('the service exited during start (see its output above)');
-        return (await fetch(`${base}/readyz`).catch(() => undefined))?.status === 200;
-      },
-      120_000,
-      'the service to be ready',
-    );
-    // Demo catalog through the CLI, exactly as npm start does.
-    await new Promise<void>((resolve, reject) => {
-      const cli = spawn(process.execPath, [repoPath('dist', 'services', 'cli', 'main.js'), 'demo-catalog'], {
-        env,
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      cli.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`demo catalog exited ${code}`))));
-    });
-    const http = async (method: string, path: string, body?: unknown, token?: string) => {
-      const res = await fetch(`${base}/api/v1${path}`, {
-        method,
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Json };
-    };
-
-    // Students (setup, not measured).
-    const students: string[] = [];
-    await pool(STUDENTS, 8, async () => {
-      const email = `s-${randomUUID().slice(0, 12)}@bench.local`;
-      const password = `Bench-${randomBytes(8).toString('hex')}1`;
-      let reg = await http('POST', '/auth/register', { email, password });
-      for (let i = 0; i < 5 && reg.status === 202; i++) reg = await http('POST', '/auth/register', { email, password });
-      if (reg.status !== 201) throw new Error(`register: ${reg.status} ${JSON.stringify(reg.body)}`);
-      const tok = await http('POST', '/auth/token', { email, password });
-      students.push(tok.body.access_token);
-    });
-    // The demo roles (the shared read model may also list roles other runs created).
-    const roles = ((await http('GET', '/catalog/roles', undefined, students[0])).body.items as Json[]).filter(
-      (r) => r.question_count >= 8,
-    );
+    const students = await registerStudents(service, STUDENTS);
+    const roles = await demoRoles(service, students[0]!);
 
     // The load: every student's whole assessment, CONCURRENCY students at a time.
     const lat: Record<'start' | 'answer' | 'submit', number[]> = { start: [], answer: [], submit: [] };
@@ -198,29 +128,8 @@ async function main() {
     );
     if (failures.length) console.log('first failures:', failures.slice(0, 5));
   } finally {
-    await stopServer();
+    await service.stop();
   }
-}
-
-/** A plausible valid answer from the public question snapshot. */
-function answerFor(q: Json): unknown {
-  const choices = (q.choices as string[] | null) ?? [];
-  if (q.type === 'multiple_choice') return q.rubric.select === 'multiple' ? { selected: [choices[0]] } : choices[0];
-  if (q.type === 'profile') {
-    const answer: Json = {};
-    for (const f of q.rubric.fields as { field: string; judged_on: string }[]) {
-      answer[f.field] =
-        f.judged_on === 'range'
-          ? 3
-          : f.judged_on === 'skills'
-            ? ['sql', 'python', 'aws']
-            : 'Built dashboards and automated reports';
-    }
-    for (const f of q.rubric.required_fields as string[]) answer[f] ??= 'yes';
-    return answer;
-  }
-  const words = Math.max(Number(q.rubric.min_words ?? 20), 20) + 5;
-  return Array.from({ length: words }, (_, i) => ['we', 'measured', 'the', 'rollout', 'carefully'][i % 5]).join(' ');
 }
 
 /**
@@ -303,26 +212,6 @@ async function kafkaFloor(env: NodeJS.ProcessEnv, concurrency: number) {
   await platform.kafkaAdmin.deleteTopics({ topics: [requests, replies] }).catch(() => undefined);
   await platform.close();
   return summarize('floor: Kafka request/reply (transactional echo)', latencies, seconds);
-}
-
-async function pool(total: number, concurrency: number, task: () => Promise<void>) {
-  let started = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, total) }, async () => {
-      while (started < total) {
-        started++;
-        await task();
-      }
-    }),
-  );
-}
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 main().then(
