@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { repoPath } from '../../services/platform/paths';
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -13,6 +14,8 @@ export interface BenchService {
   env: NodeJS.ProcessEnv;
   base: string;
   http: (method: string, path: string, body?: unknown, token?: string) => Promise<{ status: number; body: Json }>;
+  /** The service processes' pids (for resident memory). */
+  pids: number[];
   stop: () => Promise<void>;
 }
 
@@ -85,7 +88,7 @@ export async function startBenchService(options: LaunchOptions = {}): Promise<Be
     const text = await res.text();
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as Json };
   };
-  return { env, base, http, stop };
+  return { env, base, http, pids: servers.map((s) => s.pid!), stop };
 }
 
 /** Registers `count` students and returns their access tokens (setup, not measured). */
@@ -130,6 +133,13 @@ export function answerFor(q: Json, essay?: string): unknown {
   if (essay !== undefined) return essay;
   const words = Math.max(Number(q.rubric.min_words ?? 20), 20) + 5;
   return Array.from({ length: words }, (_, i) => ['we', 'measured', 'the', 'rollout', 'carefully'][i % 5]).join(' ');
+}
+
+/** Resident memory of a process in MB (Linux /proc). */
+export function residentMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return Math.round(kb / 1024);
 }
 
 export function percentile(sorted: number[], p: number): number {
