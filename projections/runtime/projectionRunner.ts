@@ -3,8 +3,10 @@ import type { Position } from '../../services/messaging/envelopes';
 import type { MessageCodec } from '../../services/messaging/messageCodec';
 import type { Consumer } from '../../services/platform/kafka/kafka';
 import type { Logger } from '../../services/platform/logger';
+import { countProjectionEvents } from '../../services/platform/metrics';
 import type { Platform } from '../../services/platform/platform';
 import { inTransaction } from '../../services/platform/postgres/pool';
+import { storedOffsets } from './offsets';
 import type { Projection } from './projection';
 
 /**
@@ -30,7 +32,8 @@ export class ProjectionRunner<T = unknown> {
     const topics = this.projection.topics(this.platform.topics);
     this.consumer = this.platform.kafka.consumer(`${this.groupPrefix}-projection-${this.projection.name}`, {
       maxBatchSize: 500,
-      rebalance: async (event, partitions) => (event === 'assign' ? this.storedOffsets(partitions) : undefined),
+      rebalance: async (event, partitions) =>
+        event === 'assign' ? storedOffsets(this.platform.pool, this.projection.name, partitions) : undefined,
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics });
@@ -51,17 +54,6 @@ export class ProjectionRunner<T = unknown> {
     return () => this.listeners.delete(listener);
   }
 
-  private async storedOffsets(partitions: { topic: string; partition: number }[]) {
-    if (partitions.length === 0) return [];
-    const { rows } = await this.platform.pool.query<{ topic: string; partition: number; next_offset: string }>(
-      'SELECT topic, partition, next_offset FROM projection_offsets WHERE projection = $1 AND topic = ANY($2)',
-      [this.projection.name, [...new Set(partitions.map((p) => p.topic))]],
-    );
-    const stored = new Map(rows.map((r) => [`${r.topic}/${r.partition}`, Number(r.next_offset)]));
-    // Never stored: start from the beginning of the log (offset 0 is clamped to the log start).
-    return partitions.map((p) => ({ ...p, offset: stored.get(`${p.topic}/${p.partition}`) ?? 0 }));
-  }
-
   private async handleBatch(
     topic: string,
     partition: number,
@@ -75,6 +67,7 @@ export class ProjectionRunner<T = unknown> {
       events.push({ ...value, topic, partition, offset: Number(m.offset), schema_id: schemaId });
     }
     const next = Number(messages[messages.length - 1]!.offset) + 1;
+    let applied = 0;
     try {
       await inTransaction(this.platform.pool, async (client) => {
         // Lock our offset row: a second runner that briefly overlaps during a rebalance waits here,
@@ -82,6 +75,7 @@ export class ProjectionRunner<T = unknown> {
         const current = await this.lockOffset(client, topic, partition);
         const fresh = events.filter((e) => e.offset >= current);
         for (const event of fresh) await this.projection.apply(client, event);
+        applied = fresh.length;
         await client.query({
           name: 'projection-offset-store',
           text: `UPDATE projection_offsets SET next_offset = GREATEST(next_offset, $4), updated_at = NOW()
@@ -90,10 +84,13 @@ export class ProjectionRunner<T = unknown> {
         });
       });
     } catch (err) {
+      countProjectionEvents(this.projection.name, 'failed', events.length);
       this.logger.error({ err, topic, partition, from: messages[0]!.offset }, 'projection batch failed; retrying');
       await new Promise((r) => setTimeout(r, 500));
       throw err;
     }
+    countProjectionEvents(this.projection.name, 'applied', applied);
+    countProjectionEvents(this.projection.name, 'skipped', events.length - applied);
     for (const l of this.listeners) l();
   }
 
