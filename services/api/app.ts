@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { withLogContext } from '../platform/logger';
+import { enableDefaultMetrics, processMetrics, type Metrics } from '../platform/metrics';
 import { assessmentRoutes } from './assessments/assessmentRoutes';
 import { essayRoutes } from './assessments/essayRoutes';
 import { authRoutes } from './auth/authRoutes';
@@ -15,6 +16,9 @@ import { scoredExamplesBodyParser, scoredExamplesRoutes } from './catalog/scored
 import { commandRoutes } from './commands/commandRoutes';
 import type { ApiDeps } from './deps';
 import { errorMiddleware } from './errorMiddleware';
+import { methodNotAllowed, routeTable } from './methodNotAllowed';
+import { httpMetrics } from './metrics/httpMetrics';
+import { metricsRoute } from './metrics/metricsRoute';
 import { API_PREFIX, openApiDocument } from './openapi/document';
 import { rateLimit } from './rateLimit';
 
@@ -25,10 +29,20 @@ const DOCS_PAGE = `<!doctype html>
 <body><div id="ui"></div><script src="/docs/swagger-ui-bundle.js"></script>
 <script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui' });</script></body></html>`;
 
-/** Builds the Koa application; every dependency arrives as a parameter. */
-export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<ApiDeps>): Koa {
+/**
+ * Builds the Koa application; every dependency arrives as a parameter. `metrics` defaults to the
+ * process's registry (one per process, see `platform/metrics.ts`); a spec may pass its own.
+ */
+export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<ApiDeps> & { metrics?: Metrics }): Koa {
   const app = new Koa();
   app.proxy = true;
+  const metrics = deps.metrics ?? processMetrics();
+  enableDefaultMetrics(metrics);
+  const open = new Router();
+  const api = new Router({ prefix: API_PREFIX });
+  const table = routeTable([open, api]);
+
+  app.use(httpMetrics(metrics, table));
 
   // Correlation id: taken from the caller when well-formed, otherwise minted; echoed back.
   app.use(async (ctx, next) => {
@@ -47,8 +61,8 @@ export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<
     });
   });
   app.use(errorMiddleware(deps.logger));
+  app.use(methodNotAllowed(table));
 
-  const open = new Router();
   open.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
@@ -57,6 +71,8 @@ export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ready' : 'not_ready', dependencies };
   });
+  // Unauthenticated on purpose, like the probes: Prometheus scrapes without a token.
+  open.get('/metrics', metricsRoute(metrics));
   open.get('/openapi.json', (ctx) => {
     ctx.body = openApiDocument;
   });
@@ -71,12 +87,11 @@ export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<
     ctx.set('Cache-Control', 'public, max-age=86400');
     ctx.body = readFileSync(join(SWAGGER_DIR, asset));
   });
-  app.use(open.routes()).use(open.allowedMethods());
+  app.use(open.routes());
 
   if (deps.config && deps.bus && deps.pool && deps.replies) {
     const full = deps as ApiDeps;
     if (!full.config.JWT_SECRET) throw new Error('JWT_SECRET is required to serve the API (at least 32 characters)');
-    const api = new Router({ prefix: API_PREFIX });
     // An import of scored examples may be larger, and a TSV file; every other body is JSON up to 256 kB.
     api.use(scoredExamplesBodyParser);
     api.use(bodyParser({ enableTypes: ['json'], jsonLimit: '256kb', encoding: 'utf-8' }));
@@ -107,9 +122,9 @@ export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<
       essayRoutes(full),
       commandRoutes(full),
     ]) {
-      api.use(routes.routes(), routes.allowedMethods());
+      api.use(routes.routes());
     }
-    app.use(api.routes()).use(api.allowedMethods());
+    app.use(api.routes());
   }
   return app;
 }

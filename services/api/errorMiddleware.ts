@@ -3,6 +3,7 @@ import { DomainError } from '../../domain/shared/errors';
 import { AppError, DependencyUnavailableError, RateLimitedError } from '../platform/errors';
 import type { Logger } from '../platform/logger';
 import { isDatabaseUnavailable } from '../platform/postgres/pool';
+import { MethodNotAllowedError } from './methodNotAllowed';
 
 /** HTTP status of each domain error kind; also used for rejections that arrive in decider replies. */
 export const DOMAIN_KIND_STATUS: Record<DomainError['kind'], number> = {
@@ -10,6 +11,13 @@ export const DOMAIN_KIND_STATUS: Record<DomainError['kind'], number> = {
   not_found: 404,
   conflict: 409,
   forbidden: 403,
+};
+
+/** Codes for Koa's own HTTP errors (`ctx.throw(status)`); any other 4xx is BAD_REQUEST. */
+const HTTP_ERROR_CODES: Record<number, string> = {
+  401: 'UNAUTHORIZED',
+  405: 'METHOD_NOT_ALLOWED',
+  413: 'PAYLOAD_TOO_LARGE',
 };
 
 /**
@@ -36,6 +44,7 @@ export function errorMiddleware(logger: Logger): Middleware {
         if (err instanceof RateLimitedError || err instanceof DependencyUnavailableError) {
           ctx.set('Retry-After', String(err.retryAfterSeconds));
         }
+        if (err instanceof MethodNotAllowedError) ctx.set('Allow', err.allow.join(', '));
         return;
       }
       if (err instanceof DomainError) {
@@ -48,8 +57,7 @@ export function errorMiddleware(logger: Logger): Middleware {
       if (typeof httpErr.status === 'number' && httpErr.status >= 400 && httpErr.status < 500) {
         ctx.status = httpErr.status;
         ctx.body = {
-          error_code:
-            httpErr.status === 401 ? 'UNAUTHORIZED' : httpErr.status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST',
+          error_code: HTTP_ERROR_CODES[httpErr.status] ?? 'BAD_REQUEST',
           message: httpErr.expose && httpErr.message ? httpErr.message : 'Bad request',
         };
         return;

@@ -6,6 +6,7 @@ import type { Consumer, Producer } from '../platform/kafka/kafka';
 import { inTransaction } from '../platform/kafka/transactions';
 import type { Logger } from '../platform/logger';
 import { withLogContext } from '../platform/logger';
+import { timeDecision } from '../platform/metrics';
 import type { Platform } from '../platform/platform';
 import { catchUp } from './catchUp';
 import type { AnyBoundedContext } from '../../domain';
@@ -206,11 +207,13 @@ export class DeciderRuntime {
         poison.push({ offset, value: message.value, reason: (err as Error).message });
         continue;
       }
+      const decided = timeDecision(this.options.context.name);
       outcomes.push(
         await withLogContext({ correlation_id: command.correlation_id, causation_id: command.command_id }, () =>
           this.decideOne(command, offset, staged),
         ),
       );
+      decided(outcomes[outcomes.length - 1]!.reply.outcome);
     }
 
     const lastOffset = Number(messages[messages.length - 1]!.offset);

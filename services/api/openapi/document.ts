@@ -55,7 +55,9 @@ const description = `microcred runs role-based skill assessments, scores them an
 
 **Idempotency.** Operations that accept an \`Idempotency-Key\` header treat a retry carrying the same key (from the same user) as the same command: it returns the outcome of the first attempt and writes nothing. Keys are remembered for 24 hours by default (\`IDEMPOTENCY_WINDOW_SECONDS\`); a later retry is a new request. A start's assessment id derives from its key, so even a late retry of a start never creates a second assessment (it is refused with 409 \`ASSESSMENT_ALREADY_STARTED\`).
 
-**Asynchronous writes.** Writes are commands appended to a log and decided by a single writer. When the decision takes longer than the API is willing to wait, it answers 202 with \`CommandPending\`: the command was accepted into the log and will be processed; poll its \`status_url\` (\`GET /commands/{command_id}\`) to learn whether it was accepted or rejected. When the log itself cannot take the command in that time, the answer is 503 with \`Retry-After\`: \`DEPENDENCY_UNAVAILABLE\` (not accepted) or \`COMMAND_NOT_CONFIRMED\` (it may still be processed: retry with the same \`Idempotency-Key\`, or poll \`details.status_url\`).`;
+**Asynchronous writes.** Writes are commands appended to a log and decided by a single writer. When the decision takes longer than the API is willing to wait, it answers 202 with \`CommandPending\`: the command was accepted into the log and will be processed; poll its \`status_url\` (\`GET /commands/{command_id}\`) to learn whether it was accepted or rejected. When the log itself cannot take the command in that time, the answer is 503 with \`Retry-After\`: \`DEPENDENCY_UNAVAILABLE\` (not accepted) or \`COMMAND_NOT_CONFIRMED\` (it may still be processed: retry with the same \`Idempotency-Key\`, or poll \`details.status_url\`).
+
+**Methods.** A method a path does not declare is answered 405 \`METHOD_NOT_ALLOWED\` with an \`Allow\` header listing the methods it takes (\`#/components/responses/MethodNotAllowed\`); \`OPTIONS\` answers 204 with \`Allow\`; a path that does not exist is 404 \`ROUTE_NOT_FOUND\`. Operational endpoints outside the contract: \`GET /metrics\` (Prometheus text format, unauthenticated, for the scraper).`;
 
 export const openApiDocument = {
   openapi: '3.0.3',
@@ -512,12 +514,23 @@ export const openApiDocument = {
         required: true,
         schema: { type: 'integer', minimum: 0 },
       },
+      Allow: {
+        description: 'The methods the path takes, e.g. "HEAD, GET, POST"',
+        required: true,
+        schema: { type: 'string' },
+      },
     },
     responses: {
       Unauthorized: errorResponse('Missing, expired or invalid bearer token'),
       TooManyRequests: {
         description: 'Rate limit exceeded (60 requests per minute per user by default)',
         headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+        content: { [JSON_MEDIA]: { schema: schema('ErrorResponse') } },
+      },
+      MethodNotAllowed: {
+        description:
+          'The path exists but does not take this method (error_code METHOD_NOT_ALLOWED); any path, any undeclared method',
+        headers: { Allow: { $ref: '#/components/headers/Allow' } },
         content: { [JSON_MEDIA]: { schema: schema('ErrorResponse') } },
       },
       InternalError: errorResponse('Unexpected error; it has been logged'),

@@ -7,6 +7,7 @@ import type { MessageCodec } from '../../messaging/messageCodec';
 import type { Topics } from '../../platform/config';
 import type { Logger } from '../../platform/logger';
 import { withLogContext } from '../../platform/logger';
+import { countJob } from '../../platform/metrics';
 import type { Platform } from '../../platform/platform';
 import { JobIntake, JobStore, type Job } from './jobs';
 
@@ -172,6 +173,7 @@ export class ProcessorRuntime<P extends object> {
           const delay = backoffMs(job.attempts, options.retryBaseMs, options.retryMaxMs);
           this.logger.warn({ err: describeError(err), delay_ms: delay }, 'job attempt failed; retrying');
           await this.store.retryLater(job, this.worker, delay, describeError(err)).catch(() => undefined);
+          countJob(this.definition.name, 'retried');
           return;
         }
         this.logger.warn({ err: describeError(err) }, 'job out of attempts; reporting the failure');
@@ -217,6 +219,7 @@ export class ProcessorRuntime<P extends object> {
           name: 'ReportPending',
           message: `command ${commandId} not decided yet`,
         });
+        countJob(this.definition.name, 'retried');
         return;
       }
       const { reply } = sent;
@@ -224,14 +227,17 @@ export class ProcessorRuntime<P extends object> {
       if (reply.outcome === 'rejected') {
         this.logger.warn({ error: reply.error }, 'the decider rejected the report');
         await this.store.finish(job, this.worker, 'rejected', result);
+        countJob(this.definition.name, 'rejected');
       } else {
         await this.store.finish(job, this.worker, givingUp ? 'failed' : 'succeeded', result);
+        countJob(this.definition.name, givingUp ? 'failed' : 'succeeded', report.data);
       }
     } catch (err) {
       this.logger.warn({ err: describeError(err) }, 'report not sent; retrying');
       await this.store
         .retryLater(job, this.worker, this.deps.options.retryBaseMs, describeError(err))
         .catch(() => undefined);
+      countJob(this.definition.name, 'retried');
     }
   }
 }
