@@ -1,4 +1,5 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import { createOpenAiClient } from '../openai/client';
 import type { Logger } from '../../platform/logger';
 import {
   ConsecutiveFailureBreaker,
@@ -7,7 +8,7 @@ import {
   withRetries,
   type BreakerState,
   type RetryPolicy,
-} from '../essayScoring/llm/resilience';
+} from '../openai/resilience';
 import { EMBEDDING_DIMENSIONS, type EmbeddingBatch, type Embeddings } from './embeddings';
 import { l2Norm } from './vectors';
 
@@ -69,13 +70,7 @@ export class OpenAiEmbeddings implements Embeddings {
     }
     this.maxInputChars = options.maxInputChars ?? 24_000;
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.client = new OpenAI({
-      apiKey: options.apiKey,
-      baseURL: options.baseURL ?? 'https://api.openai.com/v1',
-      maxRetries: 0,
-      timeout: this.timeoutMs,
-      logLevel: 'off',
-    });
+    this.client = createOpenAiClient({ apiKey: options.apiKey, baseURL: options.baseURL, timeoutMs: this.timeoutMs });
     this.policy = retryPolicy({
       maxAttempts: options.maxAttempts,
       baseDelayMs: options.retryBaseMs,

@@ -1,5 +1,5 @@
 import { startFakeOpenAI, type EmbeddingsRequestBody, type FakeOpenAI } from '../../../test/support/fakeOpenAI';
-import { ProviderCallFailedError } from '../essayScoring/llm/resilience';
+import { ProviderCallFailedError } from '../openai/resilience';
 import { EMBEDDING_DIMENSIONS } from './embeddings';
 import { OpenAiEmbeddings, type OpenAiEmbeddingsOptions } from './openAiEmbeddings';
 import { cosine, l2Norm } from './vectors';

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import { createOpenAiClient } from '../../openai/client';
 import type { EssayRubric } from '../../../../domain/assessment/rubric';
 import type { Logger } from '../../../platform/logger';
 import type { EssayScoreResult, EssayToScore } from '../essayScore';
@@ -15,7 +16,7 @@ import {
   type BreakerState,
   type RetryPolicy,
   type TokenUsage,
-} from './resilience';
+} from '../../openai/resilience';
 
 /**
  * Essay scoring by an LLM: OpenAI chat completions (or any OpenAI-compatible server) through the
@@ -107,13 +108,7 @@ export class LlmEssayScorer {
     if (!options.apiKey) throw new RangeError('LlmEssayScorer needs an API key');
     this.model = options.model ?? DEFAULT_LLM_MODEL;
     this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.client = new OpenAI({
-      apiKey: options.apiKey,
-      baseURL: options.baseURL ?? 'https://api.openai.com/v1',
-      maxRetries: 0, // our policy below replaces the SDK's
-      timeout: this.timeoutMs,
-      logLevel: 'off',
-    });
+    this.client = createOpenAiClient({ apiKey: options.apiKey, baseURL: options.baseURL, timeoutMs: this.timeoutMs });
     this.policy = retryPolicy({
       maxAttempts: options.maxAttempts,
       baseDelayMs: options.retryBaseMs,

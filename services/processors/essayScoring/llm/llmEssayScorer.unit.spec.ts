@@ -6,7 +6,7 @@ import type { EssayToScore } from '../essayScore';
 import { LlmEssayScorer, LlmNotApplicableError, type LlmEssayScorerOptions } from './llmEssayScorer';
 import { InvalidPriceTableError, parsePriceTable } from './pricing';
 import { PROMPT_VERSION } from './prompt';
-import { CircuitOpenError, ProviderAbortedError, ProviderCallFailedError } from './resilience';
+import { CircuitOpenError, ProviderAbortedError, ProviderCallFailedError } from '../../openai/resilience';
 
 // The real SDK over real HTTP against the fake OpenAI server; only the provider is fake.
 

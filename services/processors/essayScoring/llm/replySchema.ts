@@ -2,7 +2,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import type { EssayRubric } from '../../../../domain/assessment/rubric';
 import type { CriterionScore } from '../essayScore';
 import { evidenceLocator } from './evidence';
-import { ProviderAttemptError, type TokenUsage } from './resilience';
+import { ProviderAttemptError, type TokenUsage } from '../../openai/resilience';
 
 /**
  * The reply the model must give, as a JSON schema in OpenAI's strict structured-output subset
