@@ -18,6 +18,7 @@ import {
   background,
   design,
   duringTest,
+  essayScoredDefaults,
   expiresAt,
   optionalEssay,
   orchestrator,
@@ -148,13 +149,7 @@ const essayScored: EssayScored = {
     degraded: true,
     latency_ms: 12,
     cost_cents: null,
-    provider: 'offline',
-    job_key: null,
-    flags: [],
-    needs_review: false,
-    tokens_in: null,
-    tokens_out: null,
-    embedding: null,
+    ...essayScoredDefaults,
   },
 };
 const completed: AssessmentCompleted = {

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { assessmentContext } from '../../domain';
 import type { AssessmentEvent } from '../../domain/assessment/assessment';
 import type { AssessmentCommand, ResponseInput } from '../../domain/assessment/decide';
-import { background, design, orchestrator, questions, toolbox } from '../../domain/assessment/testing/fixtures';
+import {
+  background,
+  design,
+  essayScoredDefaults,
+  orchestrator,
+  questions,
+  toolbox,
+} from '../../domain/assessment/testing/fixtures';
 import type { Actor } from '../../domain/shared/decider';
 import type { EventEnvelope } from '../../services/messaging/envelopes';
 import { at, commandOf, createTestbed, Streams, type Testbed } from '../audit/testing/testbed';
@@ -94,13 +101,7 @@ beforeAll(async () => {
           degraded: true,
           latency_ms: 12,
           cost_cents: null,
-          provider: 'offline',
-          job_key: null,
-          flags: [],
-          needs_review: false,
-          tokens_in: null,
-          tokens_out: null,
-          embedding: null,
+          ...essayScoredDefaults,
         },
       },
       240,

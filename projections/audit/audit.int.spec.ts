@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { assessmentContext, catalogContext, identityContext } from '../../domain';
 import type { AssessmentCommand, ResponseInput } from '../../domain/assessment/decide';
 import { choiceQuestionChoices, singleChoice } from '../../domain/assessment/rubricExamples';
-import { design, orchestrator, questions, toolbox } from '../../domain/assessment/testing/fixtures';
+import {
+  design,
+  essayScoredDefaults,
+  orchestrator,
+  questions,
+  toolbox,
+} from '../../domain/assessment/testing/fixtures';
 import type { CatalogCommand } from '../../domain/catalog/decide';
 import type { UserCommand } from '../../domain/identity/decide';
 import type { Actor } from '../../domain/shared/decider';
@@ -138,13 +144,7 @@ beforeAll(async () => {
             degraded: true,
             latency_ms: 5,
             cost_cents: null,
-            provider: 'offline',
-            job_key: null,
-            flags: [],
-            needs_review: false,
-            tokens_in: null,
-            tokens_out: null,
-            embedding: null,
+            ...essayScoredDefaults,
           },
         },
         { type: 'AssessmentCompleted', data: { assessment_id: assessmentId, completed_at: at(200), degraded: true } },

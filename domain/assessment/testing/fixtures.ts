@@ -1,6 +1,6 @@
 import type { Actor, CommandMetadata } from '../../shared/decider';
 import { idFromKey, userIdForEmail } from '../../shared/ids';
-import type { AssessmentStarted, QuestionSnapshot } from '../assessment';
+import type { AssessmentStarted, EssayScored, QuestionSnapshot } from '../assessment';
 import type { RecordResponses, ResponseInput, StartAssessment } from '../decide';
 
 /** Shared fixtures for the assessment specs. */
@@ -167,3 +167,17 @@ export function respond(
     metadata: meta(options.actor ?? student, options.now ?? duringTest),
   };
 }
+
+/** The EssayScored fields most specs do not care about, with neutral values (an offline score). */
+export const essayScoredDefaults: Pick<
+  EssayScored['data'],
+  'provider' | 'job_key' | 'flags' | 'needs_review' | 'tokens_in' | 'tokens_out' | 'embedding'
+> = {
+  provider: 'offline',
+  job_key: null,
+  flags: [],
+  needs_review: false,
+  tokens_in: null,
+  tokens_out: null,
+  embedding: null,
+};
