@@ -368,6 +368,148 @@ assessmentSamples.push(
   },
 );
 
+/** A history followed by what the real decider makes of each command. */
+const afterCommands = (history: AssessmentEvent[], ...commands: AssessmentCommand[]): AssessmentEvent[] =>
+  commands.reduce<AssessmentEvent[]>(
+    (events, command) => [
+      ...events,
+      ...assessment.decider.decide(
+        command,
+        events.reduce(assessment.decider.evolve, assessment.decider.initialState()),
+      ),
+    ],
+    history,
+  );
+const recommender: Actor = { id: 'system:recommendations', role: 'system' };
+const traceIds = [idFromKey('rag-trace', 'cka/0'), idFromKey('rag-trace', 'cka/1')];
+const evidenceSample = {
+  type: 'RecordEvidence',
+  data: {
+    assessment_id: assessmentId,
+    traces: traceIds.map((trace_id, i) => ({
+      trace_id,
+      source_uri: `microcred://credentials/${credentialId}`,
+      source_id: credentialId,
+      source_type: 'credential',
+      snippet: i === 0 ? 'Hands-on cluster administration. ' : 'Troubleshooting',
+      start: i === 0 ? 0 : 120,
+      end: i === 0 ? 33 : 135,
+      similarity: i === 0 ? 0.8125 : -0.25,
+      embedding_provider: 'minilm-onnx',
+      embedding_model: 'all-MiniLM-L6-v2',
+    })),
+    query_summary: 'kubernetes, high availability',
+    latency_ms: 42,
+    degraded: false,
+    job_key: 'recommendations/a/evidence',
+  },
+  metadata: metaFor(recommender, 'r-evidence'),
+} satisfies AssessmentCommand;
+const recommendationsSample = {
+  type: 'RecordRecommendations',
+  data: {
+    assessment_id: assessmentId,
+    recommendation_id: idFromKey('recommendation', assessmentId),
+    summary: { text: 'Strong on orchestration.', strengths: ['kubernetes'], gaps: ['monitoring'], next_steps: [] },
+    items: [
+      {
+        credential_id: idFromKey('credential', 'prometheus'),
+        title: 'Prometheus Certified Associate',
+        confidence: 0.5,
+        rationale: 'Closes the monitoring gap.',
+        source_trace_ids: [],
+        position: 2,
+        scores: { content: 0.25, skill_gap: 0.75, collaborative: null },
+      },
+      {
+        credential_id: credentialId,
+        title: 'Certified Kubernetes Administrator',
+        confidence: 0.875,
+        rationale: 'Builds on cluster administration.',
+        source_trace_ids: traceIds,
+        position: 1,
+        scores: { content: 0.5, skill_gap: 0.625, collaborative: 0.125 },
+      },
+    ],
+    degraded: false,
+    provider: 'openai',
+    model: 'gpt-4o-mini',
+    prompt_version: 'rationale-v1',
+    tokens_in: 1200,
+    tokens_out: 240,
+    cost_cents: 0.031,
+    metrics: { total_latency_ms: 5400, gpt_latency_ms: 3100, rag_latency_ms: 42, token_cost_cents: 0.049 },
+    job_key: 'recommendations/a/rank',
+  },
+  metadata: metaFor(recommender, 'r-rank'),
+} satisfies AssessmentCommand;
+const scoredWithEvidence = afterCommands(submittedWithEssay, essayScoreSample, evidenceSample);
+const completedWithRecommendations = afterCommands(scoredWithEvidence, recommendationsSample);
+const feedbackSample = {
+  type: 'SubmitRecommendationFeedback',
+  data: {
+    assessment_id: assessmentId,
+    recommendation_id: recommendationsSample.data.recommendation_id,
+    credential_id: credentialId,
+    relevance_score: 4,
+    acceptance_status: 'accepted',
+    comments: 'Exactly what I need next.',
+  },
+  metadata: metaFor({ id: adaId, role: 'student' }, 'r-feedback'),
+} satisfies AssessmentCommand;
+assessmentSamples.push(
+  { given: submittedWithEssay, command: evidenceSample },
+  {
+    given: submittedWithEssay,
+    command: {
+      ...evidenceSample,
+      data: { ...evidenceSample.data, traces: [], latency_ms: null, degraded: true, job_key: null },
+      metadata: metaFor(recommender, 'r-evidence-2'),
+    },
+  },
+  { given: scoredWithEvidence, command: recommendationsSample },
+  {
+    given: scoredWithEvidence,
+    command: {
+      ...recommendationsSample,
+      data: {
+        ...recommendationsSample.data,
+        summary: { text: '', strengths: [], gaps: [], next_steps: ['Take the CKA'] },
+        items: [
+          { ...recommendationsSample.data.items[1]!, scores: { content: null, skill_gap: null, collaborative: null } },
+        ],
+        degraded: true,
+        provider: 'composed',
+        model: 'composed',
+        prompt_version: 'composed-v1',
+        tokens_in: null,
+        tokens_out: null,
+        cost_cents: null,
+        metrics: { total_latency_ms: 900, gpt_latency_ms: null, rag_latency_ms: null, token_cost_cents: 0 },
+        job_key: null,
+      },
+      metadata: metaFor(recommender, 'r-rank-2'),
+    },
+  },
+  {
+    given: submittedWithEssay,
+    command: {
+      type: 'FailAssessment',
+      data: { assessment_id: assessmentId, reason: 'The role has no active credentials.' },
+      metadata: metaFor(recommender, 'r-fail'),
+    },
+  },
+  { given: completedWithRecommendations, command: feedbackSample },
+  {
+    given: afterCommands(completedWithRecommendations, feedbackSample),
+    command: {
+      ...feedbackSample,
+      data: { ...feedbackSample.data, relevance_score: 2, acceptance_status: null, comments: null },
+      metadata: metaFor(advisor, 'r-feedback-2'),
+    },
+  },
+);
+
 const samples: Sample[] = [
   ...identitySamples.map((s) => ({ context: identity, ...s })),
   ...catalogSamples.map((s) => ({ context: catalog, ...s })),

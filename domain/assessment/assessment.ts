@@ -6,8 +6,10 @@ import type { QuestionType, Rubric } from './rubric';
  * The Assessment aggregate: one stream per assessment, from start to completion.
  *
  *   (none) ──AssessmentStarted──▶ in_progress ──AssessmentSubmitted──▶ awaiting_async
- *   awaiting_async ──EssayScored* | EssayScoringFailed*──▶ awaiting_async ──AssessmentCompleted──▶ completed
+ *   awaiting_async ──EssayScored* | EssayScoringFailed* | EvidenceRetrieved──▶ awaiting_async
+ *   awaiting_async ──RecommendationsGenerated + AssessmentCompleted──▶ completed
  *   awaiting_async | completed ──EssayScoreOverridden──▶ (same status; an advisor's correction)
+ *   completed ──RecommendationFeedbackReceived*──▶ completed
  *   in_progress | awaiting_async ──AssessmentFailed──▶ failed
  *
  * Responses are recorded and revised only while in_progress; multiple_choice and profile
@@ -180,7 +182,129 @@ export type EssayScoreOverridden = Event<
   }
 >;
 
-/** Provisional: produced when recommendations are ready (a later issue). */
+/**
+ * One piece of evidence retrieved for the assessment: a passage of a source (a credential's
+ * text), with its similarity to the query. `snippet` is verbatim: `source_text.slice(start, end)`.
+ */
+export interface EvidenceTrace {
+  trace_id: string;
+  source_uri: string;
+  source_id: string;
+  /** `credential` for now; a string so that a new source type never breaks an old reader. */
+  source_type: string;
+  snippet: string;
+  start: number;
+  end: number;
+  /** Cosine similarity of the snippet to the query, -1..1. */
+  similarity: number;
+  /** `minilm-onnx`, `openai`, `lexical` (the degraded fallback), … */
+  embedding_provider: string;
+  embedding_model: string;
+}
+
+/** The recommendation processor retrieved the evidence for the assessment; at most once. */
+export type EvidenceRetrieved = Event<
+  'EvidenceRetrieved',
+  {
+    assessment_id: string;
+    traces: EvidenceTrace[];
+    /** What was searched for, in words (skills, gaps), for the audit and the advisor. */
+    query_summary: string;
+    latency_ms: number | null;
+    /** A fallback was used (e.g. the lexical embedding, or BM25 only). */
+    degraded: boolean;
+    job_key: string | null;
+    retrieved_at: string;
+  }
+>;
+
+export interface RecommendationSummary {
+  /** The summary in prose (may be empty when the lists say it all). */
+  text: string;
+  strengths: string[];
+  gaps: string[];
+  next_steps: string[];
+}
+
+/** The ranking's components, each 0..1; null when that signal was not available. */
+export interface RecommendationScores {
+  content: number | null;
+  skill_gap: number | null;
+  collaborative: number | null;
+}
+
+export interface RecommendationItem {
+  credential_id: string;
+  title: string;
+  /** 0..1. */
+  confidence: number;
+  rationale: string;
+  /** Ids of the evidence traces (of this assessment's EvidenceRetrieved) the rationale rests on. */
+  source_trace_ids: string[];
+  /** 1 for the top pick, then 2, 3, … */
+  position: number;
+  scores: RecommendationScores;
+}
+
+/** The seed contract's ProcessingMetrics. */
+export interface ProcessingMetrics {
+  total_latency_ms: number;
+  gpt_latency_ms: number | null;
+  rag_latency_ms: number | null;
+  /** The token cost of the whole processing (essays, embeddings, rationales). */
+  token_cost_cents: number;
+}
+
+/**
+ * The ranked credentials and their rationales, at most one per assessment; always followed, in
+ * the same decision, by AssessmentCompleted. `degraded` is the recommendation stage's own
+ * fallback (composed rationales, no collaborative signal…); the assessment's overall flag is
+ * AssessmentCompleted's.
+ */
+export type RecommendationsGenerated = Event<
+  'RecommendationsGenerated',
+  {
+    assessment_id: string;
+    recommendation_id: string;
+    summary: RecommendationSummary;
+    /** Ordered by position. */
+    items: RecommendationItem[];
+    degraded: boolean;
+    /** The rationale writer: `openai`, or `composed` when rationales were composed from templates. */
+    provider: string;
+    model: string;
+    prompt_version: string;
+    tokens_in: number | null;
+    tokens_out: number | null;
+    /** The rationale writer's cost. */
+    cost_cents: number | null;
+    metrics: ProcessingMetrics;
+    job_key: string | null;
+    generated_at: string;
+  }
+>;
+
+export type AcceptanceStatus = 'accepted' | 'rejected' | 'pending';
+
+/** A student's (their own assessment), an advisor's or an admin's feedback on one recommended credential. */
+export type RecommendationFeedbackReceived = Event<
+  'RecommendationFeedbackReceived',
+  {
+    assessment_id: string;
+    recommendation_id: string;
+    credential_id: string;
+    /** 1..5. */
+    relevance_score: number;
+    acceptance_status: AcceptanceStatus;
+    comments: string | null;
+    submitted_by: { id: string; role: string };
+    /** 1 for the person's first feedback on the item, then 2, 3, … for each revision. */
+    revision: number;
+    submitted_at: string;
+  }
+>;
+
+/** Recommendations are ready (emitted with RecommendationsGenerated); `degraded` when any fallback was used. */
 export type AssessmentCompleted = Event<
   'AssessmentCompleted',
   {
@@ -190,7 +314,7 @@ export type AssessmentCompleted = Event<
   }
 >;
 
-/** Provisional: produced when async processing gives up (a later issue). */
+/** Processing gave up for good (FailAssessment: a processor or an admin), e.g. a role without active credentials. */
 export type AssessmentFailed = Event<
   'AssessmentFailed',
   {
@@ -208,8 +332,11 @@ export type AssessmentEvent =
   | EssayScored
   | EssayScoringFailed
   | EssayScoreOverridden
+  | EvidenceRetrieved
+  | RecommendationsGenerated
   | AssessmentCompleted
-  | AssessmentFailed;
+  | AssessmentFailed
+  | RecommendationFeedbackReceived;
 
 const eventTypeSet: Record<AssessmentEvent['type'], true> = {
   AssessmentStarted: true,
@@ -219,8 +346,11 @@ const eventTypeSet: Record<AssessmentEvent['type'], true> = {
   EssayScored: true,
   EssayScoringFailed: true,
   EssayScoreOverridden: true,
+  EvidenceRetrieved: true,
+  RecommendationsGenerated: true,
   AssessmentCompleted: true,
   AssessmentFailed: true,
+  RecommendationFeedbackReceived: true,
 };
 export const assessmentEventTypes = Object.keys(eventTypeSet) as AssessmentEvent['type'][];
 
@@ -251,6 +381,28 @@ export interface EssayFailure {
   reason: string;
 }
 
+/** The evidence recorded for the assessment (only what the decider checks against). */
+export interface EvidenceState {
+  trace_ids: string[];
+  degraded: boolean;
+}
+
+export interface RecommendationState {
+  recommendation_id: string;
+  /** The items' credential ids, in position order. */
+  credential_ids: string[];
+  degraded: boolean;
+}
+
+/** The latest feedback of one person on one recommended credential. */
+export interface FeedbackState {
+  revision: number;
+  relevance_score: number;
+  acceptance_status: AcceptanceStatus;
+  comments: string | null;
+  submitted_at: string;
+}
+
 export interface StartedAssessment {
   assessment_id: string;
   user_id: string;
@@ -267,6 +419,12 @@ export interface StartedAssessment {
   essay_scores: Record<string, EssayScoreState>;
   /** Essays whose scoring failed, per question id (absent in states saved before it existed). */
   essay_failures?: Record<string, EssayFailure>;
+  /** Absent until EvidenceRetrieved (and in states saved before it existed). */
+  evidence?: EvidenceState;
+  /** Absent until RecommendationsGenerated. */
+  recommendation?: RecommendationState;
+  /** Latest feedback per submitter id, then per credential id. */
+  feedback?: Record<string, Record<string, FeedbackState>>;
   degraded: boolean;
 }
 
@@ -392,6 +550,51 @@ export function evolve(state: AssessmentState, event: AssessmentEvent): Assessme
         essay_failures: failures,
       });
     }
+    case 'EvidenceRetrieved': {
+      if (state.status !== 'awaiting_async' || state.evidence) return state;
+      const d = event.data;
+      return {
+        ...state,
+        evidence: { trace_ids: d.traces.map((t) => t.trace_id), degraded: d.degraded },
+        degraded: state.degraded || d.degraded,
+      };
+    }
+    case 'RecommendationsGenerated': {
+      if (state.status !== 'awaiting_async' || state.recommendation) return state;
+      const d = event.data;
+      return {
+        ...state,
+        recommendation: {
+          recommendation_id: d.recommendation_id,
+          credential_ids: d.items.map((item) => item.credential_id),
+          degraded: d.degraded,
+        },
+        pending: state.pending.filter((work) => work !== 'recommendations'),
+        degraded: state.degraded || d.degraded,
+      };
+    }
+    case 'RecommendationFeedbackReceived': {
+      if (state.status !== 'completed') return state;
+      const d = event.data;
+      const mine = state.feedback?.[d.submitted_by.id] ?? {};
+      if ((mine[d.credential_id]?.revision ?? 0) >= d.revision) return state;
+      return {
+        ...state,
+        feedback: {
+          ...state.feedback,
+          [d.submitted_by.id]: {
+            ...mine,
+            [d.credential_id]: {
+              revision: d.revision,
+              relevance_score: d.relevance_score,
+              acceptance_status: d.acceptance_status,
+              comments: d.comments,
+              submitted_at: d.submitted_at,
+            },
+          },
+        },
+      };
+    }
     case 'AssessmentCompleted': {
       if (state.status !== 'awaiting_async') return state;
       return {
@@ -451,6 +654,8 @@ function startedPart(state: InProgress | AwaitingAsync): StartedAssessment {
     rule_scores: state.rule_scores,
     essay_scores: state.essay_scores,
     ...(state.essay_failures ? { essay_failures: state.essay_failures } : {}),
+    ...(state.evidence ? { evidence: state.evidence } : {}),
+    ...(state.recommendation ? { recommendation: state.recommendation } : {}),
     degraded: state.degraded,
   };
 }

@@ -27,6 +27,8 @@ import { checkAnswer } from './answers';
 import type { EssayScoringCommand } from './essayScoring';
 import { overrideEssayScore, recordEssayScore, reportEssayScoringFailed } from './essayScoring';
 import { validateQuestionDefinition } from './questionDefinition';
+import type { RecommendationCommand } from './recommendations';
+import { failAssessment, recordEvidence, recordRecommendations, submitRecommendationFeedback } from './recommendations';
 import type { QuestionType } from './rubric';
 import { isRuleScored, round2, scoreAnswer } from './ruleScoring';
 
@@ -79,7 +81,7 @@ export type RecordResponses = Command<
   }
 >;
 
-export type AssessmentCommand = StartAssessment | RecordResponses | EssayScoringCommand;
+export type AssessmentCommand = StartAssessment | RecordResponses | EssayScoringCommand | RecommendationCommand;
 
 const commandTypeSet: Record<AssessmentCommand['type'], true> = {
   StartAssessment: true,
@@ -87,6 +89,10 @@ const commandTypeSet: Record<AssessmentCommand['type'], true> = {
   RecordEssayScore: true,
   ReportEssayScoringFailed: true,
   OverrideEssayScore: true,
+  RecordEvidence: true,
+  RecordRecommendations: true,
+  FailAssessment: true,
+  SubmitRecommendationFeedback: true,
 };
 export const assessmentCommandTypes = Object.keys(commandTypeSet) as AssessmentCommand['type'][];
 
@@ -345,6 +351,14 @@ export function decide(command: AssessmentCommand, state: AssessmentState): Asse
       return reportEssayScoringFailed(command, state);
     case 'OverrideEssayScore':
       return overrideEssayScore(command, state);
+    case 'RecordEvidence':
+      return recordEvidence(command, state);
+    case 'RecordRecommendations':
+      return recordRecommendations(command, state);
+    case 'FailAssessment':
+      return failAssessment(command, state);
+    case 'SubmitRecommendationFeedback':
+      return submitRecommendationFeedback(command, state);
     default: {
       const unknown: never = command;
       throw domainError(

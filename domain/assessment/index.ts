@@ -5,3 +5,4 @@ export * from './ruleScoring';
 export * from './answers';
 export * from './questionDefinition';
 export * from './essayScoring';
+export * from './recommendations';

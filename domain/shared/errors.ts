@@ -68,6 +68,16 @@ export const domainErrorCodes = {
   ESSAY_SCORE_OVERRIDE_FORBIDDEN: 'forbidden',
   SYSTEM_ACTOR_REQUIRED: 'forbidden',
   INVALID_SCORED_EXAMPLES: 'validation',
+  INVALID_EVIDENCE: 'validation',
+  INVALID_RECOMMENDATIONS: 'validation',
+  UNKNOWN_TRACE_ID: 'validation',
+  ESSAY_SCORING_PENDING: 'conflict',
+  EVIDENCE_NOT_RECORDED: 'conflict',
+  ASSESSMENT_ALREADY_COMPLETED: 'conflict',
+  RECOMMENDATIONS_NOT_READY: 'conflict',
+  RECOMMENDATION_NOT_FOUND: 'not_found',
+  RECOMMENDATION_ITEM_NOT_FOUND: 'not_found',
+  INVALID_FEEDBACK: 'validation',
 } as const satisfies Record<string, DomainErrorKind>;
 
 export type DomainErrorCode = keyof typeof domainErrorCodes;
