@@ -178,6 +178,7 @@ cmd_up() {
     fi
   done
   if ((${#to_start[@]} == 0 && ${#waiting[@]} == 0)); then
+    postgres_after_start # a stack started by an older checkout may lack a database this one uses
     UP_OK=1
     say "stack is up"
     return 0

@@ -9,4 +9,7 @@ bash "$REPO_ROOT/ops/stack.sh" up
 
 cd "$REPO_ROOT"
 export NODE_ENV=test
+# The suite's read models live in a database of their own: the users, roles and assessments the
+# tests create never show in `npm start`'s system (topics and groups have per-test prefixes).
+export DATABASE_URL="${DATABASE_URL:-postgres://microcred@127.0.0.1:${PGPORT:-5432}/microcred_test}"
 exec npx --no-install jest "$@"

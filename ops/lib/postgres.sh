@@ -1,13 +1,14 @@
 # shellcheck shell=bash
 # PostgreSQL 15 from Debian's packages, one cluster under $STACK_USER_DIR/postgres, run by the
-# stack user (postgres refuses root). Databases: microcred (the app), apicurio (the registry).
+# stack user (postgres refuses root). Databases: microcred (the app), microcred_test (npm test's,
+# so the suite's rows never show in npm start's system), apicurio (the registry).
 
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_DIR=$STACK_USER_DIR/postgres
 PG_DATA=$PG_DIR/data
 # The socket path must stay under 107 bytes (unix socket limit): keep STACK_DIR short-ish.
 PG_SOCKET_DIR=$STACK_USER_DIR/run/postgres
-PG_DATABASES=(microcred apicurio)
+PG_DATABASES=(microcred microcred_test apicurio)
 
 postgres_ports() { echo "PGPORT=$PGPORT"; }
 
