@@ -26,8 +26,10 @@
  * weight 1, level 3); shortfall(s) = max(0, τ − p) / τ with the target τ = 0.75 (a student at
  * τ or above has no gap); gap(s) = importance × shortfall; `gap_share` = gap / Σ gap.
  *
- * **Student vector**: the proficiencies in the role's skill order (the collaborative signal
- * compares these between students of the same role).
+ * **Student vector** (the need vector): the shortfalls in the role's skill order. The
+ * collaborative signal compares these between students of the same role by cosine, so two
+ * students are similar when they lack the same skills; skills both master (shortfall 0) add
+ * nothing, unlike raw proficiencies, whose noise on mastered skills would swamp the signal.
  */
 import type { SkillRequirement } from '../../../../domain/catalog/role';
 import type {
@@ -122,7 +124,7 @@ export interface StudentProfile {
   role_id: string;
   /** In the role's skills_profile order. */
   skills: SkillProficiency[];
-  /** Proficiencies in the same order, for the collaborative signal. */
+  /** Shortfalls in the same order (the need vector), for the collaborative signal. */
   vector: number[];
   total_gap: number;
   unlinked_questions: string[];
@@ -347,7 +349,7 @@ export function buildStudentProfile(
   return {
     role_id: role.role_id,
     skills,
-    vector: skills.map((s) => s.proficiency),
+    vector: skills.map((s) => s.shortfall),
     total_gap,
     unlinked_questions: questions.filter((q) => !linked.has(q.question_id)).map((q) => q.question_id),
   };

@@ -10,9 +10,11 @@
  *   the role skills s it names (skill names matched through the `SkillVocabulary`). Since
  *   gap(s) = importance × shortfall, a credential teaching the student's weakest, most important
  *   skills ranks first;
- * - collaborative (−1..1): among the `k` earlier students of the same role whose proficiency
- *   vectors are most similar (centred cosine > 0), Σ sim · signal / (Σ sim + `shrinkage`), the
- *   sums over those who gave feedback on the credential; signal = +relevance for accepted,
+ * - collaborative (−1..1): among the `k` earlier students of the same role whose need vectors
+ *   (`StudentProfile.vector`) are most similar (cosine > 0),
+ *   Σ sim · (signal − baseline) / (Σ sim + `shrinkage`), the sums over those who gave feedback
+ *   on the credential, baseline = the credential's mean signal over all earlier students of the
+ *   role (`feedbackBaselines`); signal = +relevance for accepted,
  *   −(1 − relevance) for rejected (relevance: the student's optional 0..1 rating, default 1 for
  *   accepted and 0 for rejected), 0 for pending. The shrinkage keeps one neighbour's opinion
  *   from moving a credential much.
@@ -31,7 +33,7 @@
  */
 import type { StudentProfile } from './profile';
 import { normaliseSkill, skillJaccard, type SkillVocabulary } from './skills';
-import { centredCosine, cosineOf } from './vectors';
+import { cosineOf } from './vectors';
 
 export interface CandidateCredential {
   credential_id: string;
@@ -103,7 +105,7 @@ export interface RankedCredential {
 }
 
 export const DEFAULT_WEIGHTS: BlendWeights = { content: 0.3, coverage: 0.5, collaborative: 0.2 };
-export const DEFAULT_CALIBRATION: Calibration = { slope: 6, midpoint: 0.35 };
+export const DEFAULT_CALIBRATION: Calibration = { slope: 8, midpoint: 0.41 };
 
 export function calibratedConfidence(score: number, calibration: Calibration = DEFAULT_CALIBRATION): number {
   const slope = Math.max(1e-6, calibration.slope);
@@ -116,11 +118,11 @@ export interface Neighbour {
   similarity: number;
 }
 
-/** The k most similar earlier students of the same role (centred cosine > 0), most similar first. */
+/** The k most similar earlier students of the same role (cosine of need vectors > 0), most similar first. */
 export function nearestStudents(profile: StudentProfile, history: readonly PriorStudent[], k = 20): Neighbour[] {
   return history
     .filter((h) => h.role_id === profile.role_id && h.vector.length === profile.vector.length)
-    .map((student) => ({ student, similarity: centredCosine(profile.vector, student.vector) }))
+    .map((student) => ({ student, similarity: cosineOf(profile.vector, student.vector) }))
     .filter((n) => n.similarity > 0)
     .sort((a, b) => b.similarity - a.similarity)
     .slice(0, k);
@@ -133,11 +135,34 @@ function feedbackSignal(record: FeedbackRecord): number {
   return 0;
 }
 
-/** The collaborative signal of one credential, −1..1, and how many neighbours gave feedback on it. */
+/** Mean feedback signal per credential over every earlier student of the role (the baseline). */
+export function feedbackBaselines(role_id: string, history: readonly PriorStudent[]): Map<string, number> {
+  const sums = new Map<string, { sum: number; n: number }>();
+  for (const h of history) {
+    if (h.role_id !== role_id) continue;
+    for (const f of h.feedback) {
+      if (f.status === 'pending') continue;
+      const acc = sums.get(f.credential_id) ?? { sum: 0, n: 0 };
+      acc.sum += feedbackSignal(f);
+      acc.n++;
+      sums.set(f.credential_id, acc);
+    }
+  }
+  return new Map([...sums].map(([id, { sum, n }]) => [id, sum / n]));
+}
+
+/**
+ * The collaborative signal of one credential, −1..1, and how many neighbours gave feedback on
+ * it: Σ sim · (signal − baseline) / (Σ sim + shrinkage), where the baseline is the credential's
+ * mean signal over all earlier students of the role (0 when not given). Subtracting it keeps
+ * what similar students think beyond what everyone thinks: a credential everyone accepts is
+ * already favoured by its coverage, and would otherwise be counted twice.
+ */
 export function collaborativeSignal(
   credential_id: string,
   neighbours: readonly Neighbour[],
   shrinkage = 1,
+  baseline = 0,
 ): { value: number; count: number } {
   let num = 0;
   let den = 0;
@@ -146,11 +171,11 @@ export function collaborativeSignal(
     const records = n.student.feedback.filter((f) => f.credential_id === credential_id && f.status !== 'pending');
     if (records.length === 0) continue;
     const signal = records.reduce((s, f) => s + feedbackSignal(f), 0) / records.length;
-    num += n.similarity * signal;
+    num += n.similarity * (signal - baseline);
     den += n.similarity;
     count++;
   }
-  return { value: count === 0 ? 0 : num / (den + shrinkage), count };
+  return { value: count === 0 ? 0 : Math.max(-1, Math.min(1, num / (den + shrinkage))), count };
 }
 
 /** Skill-gap coverage of a credential's skills, 0..1, with the covered skills. */
@@ -195,6 +220,7 @@ export function rankCredentials(
   const weights = { ...DEFAULT_WEIGHTS, ...options.weights };
   const neighbours = nearestStudents(profile, history, options.k ?? 20);
   const shrinkage = options.shrinkage ?? 1;
+  const baselines = feedbackBaselines(profile.role_id, history);
   const active = candidates.filter((c) => (c.status ?? 'active') === 'active');
   const unique = [...new Map(active.map((c) => [c.credential_id, c])).values()];
 
@@ -209,7 +235,12 @@ export function rankCredentials(
       ),
     );
     const coverage = gapCoverage(c.skills, profile, vocabulary);
-    const collaborative = collaborativeSignal(c.credential_id, neighbours, shrinkage);
+    const collaborative = collaborativeSignal(
+      c.credential_id,
+      neighbours,
+      shrinkage,
+      baselines.get(c.credential_id) ?? 0,
+    );
     const score =
       weights.content * content + weights.coverage * coverage.value + weights.collaborative * collaborative.value;
     return { c, content, coverage, collaborative, score };
