@@ -14,6 +14,7 @@ import { TOKEN_AUDIENCE, TOKEN_ISSUER, signingKey } from './auth/tokens';
 import { catalogRoutes } from './catalog/catalogRoutes';
 import { scoredExamplesBodyParser, scoredExamplesRoutes } from './catalog/scoredExamplesRoutes';
 import { commandRoutes } from './commands/commandRoutes';
+import { dashboardRoutes } from './dashboards/dashboardRoutes';
 import type { ApiDeps } from './deps';
 import { errorMiddleware } from './errorMiddleware';
 import { methodNotAllowed, routeTable } from './methodNotAllowed';
@@ -121,6 +122,7 @@ export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<
       assessmentRoutes(full),
       essayRoutes(full),
       commandRoutes(full),
+      dashboardRoutes(full),
     ]) {
       api.use(routes.routes());
     }

@@ -1,68 +1,112 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import type { CommandBus } from '../messaging/commandBus';
 import { createCommandClient } from '../messaging/commandClient';
 import { MessageCodec } from '../messaging/messageCodec';
-import { ConfigError, loadConfig } from '../platform/config';
-import { createPlatform, type Platform } from '../platform/platform';
-import type { CommandBus } from '../messaging/commandBus';
+import type { Platform } from '../platform/platform';
+import { assessmentCommand } from './assessmentCommand';
 import { loadDemoCatalog } from './demoCatalog';
-import { CliError, importExamples } from './importExamples';
+import { eventsCommand } from './eventsCommand';
+import { importExamples } from './importExamples';
+import { failureLine, processIo, withPlatform, writeOut, type CliIo } from './io';
+import { projectionsCommand } from './projectionsCommand';
 
-const USAGE = `usage: cli demo-catalog
-       cli import-examples <question_id> <file.tsv>`;
-
-/** Connects to the platform and a command bus for one CLI command, and closes both after it. */
-async function withBus<T>(run: (platform: Platform, bus: CommandBus) => Promise<T>): Promise<T> {
-  // stdout carries the result; keep the logs quiet unless asked.
-  const platform = await createPlatform(
-    loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }),
-    'cli',
-  );
-  try {
+/** A platform and a command bus for one command, both closed after it. */
+function withBus<T>(io: CliIo, run: (platform: Platform, bus: CommandBus) => Promise<T>): Promise<T> {
+  return withPlatform(io, async (platform) => {
     const client = await createCommandClient(platform, new MessageCodec(platform.codec, platform.topics), 'cli');
     try {
       return await run(platform, client.bus);
     } finally {
       await client.stop();
     }
-  } finally {
-    await platform.close();
-  }
+  });
 }
+
+/** Usage errors (unknown command or option, missing or invalid argument) exit with this code; failures with 1. */
+export const USAGE_EXIT = 2;
 
 /**
- * `node dist/services/cli/main.js demo-catalog`: loads the demo catalog (idempotent; one JSON line).
- * `node dist/services/cli/main.js import-examples <question_id> <file.tsv>`: imports an essay
- * question's human-scored examples (header `text<TAB>score`), all or nothing.
+ * `microcred`: the operator's command line (commander). Every command has `--help`; results go
+ * to stdout (`--json` for scripts), progress bars and messages to stderr.
  */
-async function main(args: string[]): Promise<void> {
-  const [command, ...rest] = args;
-  if (command === 'demo-catalog' && rest.length === 0) {
-    await withBus(async (platform, bus) => {
-      const { created, already, roles } = await loadDemoCatalog(bus, platform.logger);
-      console.log(JSON.stringify({ created, already, roles }));
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('microcred')
+    .description('Operate microcred: load and import catalog data, export and replay events, watch projections')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // One line, with the way to more help.
+      outputError: (text, write) =>
+        write(
+          `microcred: ${text
+            .replace(/^error:\s*/, '')
+            .replace(/\s*\n\s*/g, ' ')
+            .trim()} (see --help)\n`,
+        ),
     });
-    return;
-  }
-  if (command === 'import-examples' && rest.length === 2) {
-    const [questionId, file] = rest as [string, string];
-    const { imported, already } = await withBus((platform, bus) =>
-      importExamples({ bus, pool: platform.pool }, questionId, file),
-    );
-    console.log(
-      already
-        ? `imported ${imported} examples (this file was imported before; nothing new)`
-        : `imported ${imported} examples`,
-    );
-    return;
-  }
-  console.error(USAGE);
-  process.exit(2);
+
+  program
+    .command('demo-catalog')
+    .description('Load the demo catalog (idempotent); prints {created, already, roles} as one JSON line')
+    .action(async () => {
+      await withBus(io, async (platform, bus) => {
+        const { created, already, roles } = await loadDemoCatalog(bus, platform.logger);
+        await writeOut(io.stdout, `${JSON.stringify({ created, already, roles })}\n`);
+      });
+    });
+
+  program
+    .command('import-examples')
+    .description("Import an essay question's human-scored examples (TSV with header text<TAB>score), all or nothing")
+    .argument('<question_id>', 'the essay question')
+    .argument('<file.tsv>', 'the examples')
+    .option('--json', 'print {imported, import_id, already} as one JSON line')
+    .action(async (questionId: string, file: string, options: { json?: boolean }) => {
+      const result = await withBus(io, (platform, bus) =>
+        importExamples({ bus, pool: platform.pool }, questionId, file),
+      );
+      await writeOut(
+        io.stdout,
+        options.json
+          ? `${JSON.stringify(result)}\n`
+          : result.already
+            ? `imported ${result.imported} examples (this file was imported before; nothing new)\n`
+            : `imported ${result.imported} examples\n`,
+      );
+    });
+
+  program.addCommand(projectionsCommand(io));
+  program.addCommand(eventsCommand(io));
+  program.addCommand(assessmentCommand(io));
+
+  // Subcommands report their usage errors the same way as the program.
+  const configure = (command: Command) => {
+    command.exitOverride().configureOutput(program.configureOutput()).showSuggestionAfterError(true);
+    command.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
+  return program;
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  console.error(
-    err instanceof ConfigError || err instanceof CliError
-      ? err.message
-      : `cli failed: ${(err as Error)?.message ?? String(err)}`,
-  );
-  process.exit(1);
-});
+/** Runs the CLI on `argv` (without node and the script); resolves to the exit code. */
+export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0; usage errors were printed already.
+      return err.exitCode === 0 ? 0 : USAGE_EXIT;
+    }
+    io.stderr.write(`microcred: ${failureLine(err)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void runCli(process.argv.slice(2)).then((code) => process.exit(code));
+}

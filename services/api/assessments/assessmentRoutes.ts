@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import { randomUUID } from 'node:crypto';
 import { publicRubric } from '../../../domain/assessment/publicRubric';
 import type { Rubric } from '../../../domain/assessment/rubric';
@@ -8,7 +9,10 @@ import { AUDIT_PROJECTION } from '../../../projections/audit/projection';
 import { ASSESSMENTS_PROJECTION } from '../../../projections/assessments/projection';
 import * as catalog from '../../../projections/catalog/queries';
 import type { CommandReply } from '../../messaging/envelopes';
-import { ConflictError } from '../../platform/errors';
+import { BadRequestError, ConflictError } from '../../platform/errors';
+import type { AssessmentAt } from '../../replay/assessmentReplay';
+import { parseInstant } from '../../replay/instant';
+import { kafkaAssessmentReplay, type AssessmentReplay } from '../../replay/logSource';
 import { actorOf, requireRole } from '../auth/access';
 import { dispatch, respondPending } from '../commands/dispatch';
 import { idempotencyKeyOf, idFromKey } from '../commands/idempotency';
@@ -40,6 +44,59 @@ function presentQuestion(q: SnapshotQuestion) {
     version: q.version,
     weight: q.weight,
     required: q.required,
+  };
+}
+
+/** `?as_of=`: an RFC 3339 instant not in the future, or 400. */
+function asOfParam(ctx: Context): Date | undefined {
+  const raw = ctx.query.as_of;
+  if (raw === undefined) return undefined;
+  const text = Array.isArray(raw) ? undefined : raw;
+  const asOf = text === undefined ? undefined : parseInstant(text);
+  if (!asOf) {
+    throw new BadRequestError(
+      `as_of must be one RFC 3339 instant such as 2026-03-01T12:00:00Z, not ${JSON.stringify(raw)}`,
+      undefined,
+      'INVALID_AS_OF',
+    );
+  }
+  if (asOf.getTime() > Date.now()) {
+    throw new BadRequestError(`as_of ${asOf.toISOString()} is in the future`, undefined, 'AS_OF_IN_FUTURE');
+  }
+  return asOf;
+}
+
+/** The contract's AssessmentStateAt: the replayed state, its rubrics without answer keys. */
+function presentStateAt({ events, state }: AssessmentAt) {
+  const version = events.length > 0 ? events[events.length - 1]!.version : 0;
+  if (state.status === 'not_started') return { status: state.status, version };
+  return {
+    status: state.status,
+    version,
+    user_id: state.user_id,
+    role_id: state.role_id,
+    role_name: state.role_name,
+    started_at: state.started_at,
+    expires_at: state.expires_at,
+    ...(state.status === 'awaiting_async' || state.status === 'completed' || state.status === 'failed'
+      ? { submitted_at: state.submitted_at }
+      : {}),
+    ...(state.status === 'awaiting_async' || state.status === 'completed' ? { pending: state.pending } : {}),
+    ...(state.status === 'completed' ? { completed_at: state.completed_at } : {}),
+    ...(state.status === 'failed' ? { failed_at: state.failed_at, reason: state.reason } : {}),
+    degraded: state.degraded,
+    questions: state.questions.map(presentQuestion),
+    responses: Object.entries(state.responses).map(([question_id, r]) => ({ question_id, ...r })),
+    rule_scores: Object.entries(state.rule_scores).map(([question_id, s]) => ({ question_id, ...s })),
+    essay_scores: Object.entries(state.essay_scores).map(([question_id, s]) => ({
+      question_id,
+      score: s.score,
+      max_score: s.max_score,
+      revision: s.revision,
+      provider: s.provider ?? null,
+      overridden: s.overridden ?? false,
+    })),
+    essay_failures: Object.entries(state.essay_failures ?? {}).map(([question_id, f]) => ({ question_id, ...f })),
   };
 }
 
@@ -158,12 +215,24 @@ export function assessmentRoutes(deps: ApiDeps): Router {
     };
   });
 
+  let replay: AssessmentReplay | undefined;
   router.get('/:assessment_id/history', async (ctx) => {
+    const asOf = asOfParam(ctx);
     const found = await visibleAssessment(ctx, actorOf(ctx));
     await awaitProjection(deps, AUDIT_PROJECTION, found.assessment_id);
+    const events = await historyOf(deps.pool, 'assessment', found.assessment_id);
+    if (!asOf) {
+      ctx.body = { assessment_id: found.assessment_id, events };
+      return;
+    }
+    // The state then comes from the event log, folded by the domain's evolve (not the read model).
+    replay ??= kafkaAssessmentReplay(deps.config, deps.logger);
+    const replayed = await replay(found.assessment_id, asOf);
     ctx.body = {
       assessment_id: found.assessment_id,
-      events: await historyOf(deps.pool, 'assessment', found.assessment_id),
+      as_of: asOf.toISOString(),
+      events: events.filter((e) => Date.parse(e.occurred_at) <= asOf.getTime()),
+      state: presentStateAt(replayed),
     };
   });
 

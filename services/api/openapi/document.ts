@@ -1,5 +1,7 @@
 import { essayPaths, essaySchemas } from '../assessments/essayContract';
+import { historyPaths, historySchemas } from '../assessments/historyContract';
 import { scoredExamplesPaths, scoredExamplesSchemas } from '../catalog/scoredExamplesContract';
+import { dashboardPaths, dashboardSchemas } from '../dashboards/dashboardContract';
 import {
   JSON_MEDIA,
   authenticatedErrors,
@@ -75,6 +77,7 @@ export const openApiDocument = {
     { name: 'Assessments', description: 'Taking an assessment and following its progress' },
     { name: 'Recommendations', description: 'Recommendation results and feedback' },
     { name: 'Commands', description: 'Status of asynchronously processed commands' },
+    { name: 'Dashboards', description: 'Assessments, operations metrics and feedback for advisors and admins' },
     { name: 'Health', description: 'Liveness and readiness probes (outside /api/v1)' },
   ],
   paths: {
@@ -411,20 +414,7 @@ export const openApiDocument = {
         },
       },
     },
-    '/assessments/{assessment_id}/history': {
-      get: {
-        tags: ['Assessments'],
-        operationId: 'getAssessmentHistory',
-        summary: 'Timeline of who did what when on an assessment (owner, advisor, admin)',
-        parameters: [parameter('AssessmentId')],
-        responses: {
-          '200': jsonResponse('Events of the assessment, oldest first', schema('AssessmentHistory')),
-          '403': errorResponse('Caller is neither the owner, an advisor nor an admin'),
-          '404': errorResponse('Assessment not found'),
-          ...authenticatedErrors,
-        },
-      },
-    },
+    ...historyPaths,
     ...essayPaths,
     '/recommendations/{recommendation_id}/feedback': {
       post: {
@@ -445,6 +435,7 @@ export const openApiDocument = {
         },
       },
     },
+    ...dashboardPaths,
     '/commands/{command_id}': {
       get: {
         tags: ['Commands'],
@@ -842,30 +833,7 @@ export const openApiDocument = {
       },
 
       // ---- History and commands -------------------------------------------------------------
-      AssessmentHistory: {
-        type: 'object',
-        required: ['assessment_id', 'events'],
-        properties: {
-          assessment_id: { type: 'string' },
-          events: { type: 'array', items: schema('HistoryEntry') },
-        },
-      },
-      HistoryEntry: {
-        type: 'object',
-        required: ['event_id', 'type', 'version', 'occurred_at', 'actor', 'summary'],
-        properties: {
-          event_id: { type: 'string' },
-          type: { type: 'string' },
-          version: { type: 'integer' },
-          occurred_at: dateTime,
-          actor: {
-            type: 'object',
-            required: ['id', 'role'],
-            properties: { id: { type: 'string' }, role: { type: 'string' } },
-          },
-          summary: { type: 'string' },
-        },
-      },
+      ...historySchemas,
       CommandPending: {
         type: 'object',
         required: ['command_id', 'status', 'status_url', 'message'],
@@ -894,6 +862,7 @@ export const openApiDocument = {
       // ---- Essay scoring (contracts beside their routes) -----------------------------------
       ...essaySchemas,
       ...scoredExamplesSchemas,
+      ...dashboardSchemas,
 
       // ---- Health -------------------------------------------------------------------------
       HealthStatus: {
