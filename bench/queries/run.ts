@@ -46,6 +46,7 @@ async function main(): Promise<void> {
   const url = new URL(base.DATABASE_URL);
   url.pathname = `/${database}`;
   const pool = new Pool({ connectionString: url.toString(), max: 4 });
+  pool.on('error', () => undefined); // connections cut by the final DROP DATABASE ... WITH (FORCE)
   let service: BenchService | undefined;
   try {
     await migrate(pool, loadMigrations(MIGRATIONS_DIR));
