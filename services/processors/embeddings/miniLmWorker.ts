@@ -7,6 +7,7 @@
  * Per batch: tokenize (truncate to the window, pad to the longest), run, mean-pool the
  * last hidden state over the attention mask, L2-normalise — as sentence-transformers does.
  */
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
@@ -78,10 +79,26 @@ export function meanPoolNormalize(
   return out;
 }
 
+/**
+ * On Linux a thread is a task with its own nice value: setpriority(pid 0) from this worker
+ * applies to this thread only (and to ONNX Runtime's threads, created after it). Embedding then
+ * yields the cores to the API's event loop instead of competing with it as an equal. Elsewhere,
+ * or without permission, it is a no-op.
+ */
+const EMBEDDING_NICE = 10;
+function lowerThisThreadsPriority(): void {
+  try {
+    setPriority(0, EMBEDDING_NICE);
+  } catch {
+    // not permitted or not supported: embed at normal priority
+  }
+}
+
 async function main(port: NonNullable<typeof parentPort>, data: MiniLmWorkerData): Promise<void> {
   const send = (message: FromWorker, transfer?: ArrayBuffer[]): void => port.postMessage(message, transfer);
   let session: ort.InferenceSession;
   let tokenizer: MiniLmTokenizer;
+  lowerThisThreadsPriority();
   try {
     tokenizer = MiniLmTokenizer.fromModelDir(data.modelDir);
     session = await ort.InferenceSession.create(join(data.modelDir, MINILM_ONNX_FILE), {
