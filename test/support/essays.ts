@@ -23,6 +23,8 @@ export async function submitWithEssay(sys: TestSystem, role: RoleFixture, token:
 }
 
 export interface EssayScoreRow {
+  /** The assessment version (event) that last wrote the row. */
+  version: number;
   status: 'scored' | 'failed' | 'overridden';
   score: number | null;
   max_score: number | null;
@@ -48,7 +50,7 @@ export function essayScoreOf(sys: TestSystem, assessmentId: string, timeoutMs = 
   return eventually(
     async () => {
       const { rows } = await sys.running.platform.pool.query<EssayScoreRow & { score: string | null }>(
-        `SELECT status, score, max_score, provider, model, prompt_version, degraded, needs_review, tokens_in,
+        `SELECT version, status, score, max_score, provider, model, prompt_version, degraded, needs_review, tokens_in,
                 tokens_out, cost_cents, latency_ms, response_payload
          FROM essay_scores WHERE assessment_id = $1`,
         [assessmentId],
@@ -58,6 +60,7 @@ export function essayScoreOf(sys: TestSystem, assessmentId: string, timeoutMs = 
       const num = (v: unknown) => (v === null ? null : Number(v));
       return {
         ...row,
+        version: Number(row.version),
         score: num(row.score),
         max_score: num(row.max_score),
         cost_cents: num(row.cost_cents),
@@ -68,9 +71,32 @@ export function essayScoreOf(sys: TestSystem, assessmentId: string, timeoutMs = 
   );
 }
 
-/** How many events of `type` the assessment's log holds (from the audit read model: one row per event). */
-export async function eventCount(sys: TestSystem, assessmentId: string, type: string): Promise<number> {
-  const { rows } = await sys.running.platform.pool.query<{ n: string }>(
+/**
+ * How many events of `type` the assessment's log holds, from the audit read model (one row per
+ * event). With `through`, first waits until the audit has applied the assessment's events up to
+ * that version (e.g. an essay score row's), since the audit is a projection of its own.
+ */
+export async function eventCount(
+  sys: TestSystem,
+  assessmentId: string,
+  type: string,
+  through?: number,
+): Promise<number> {
+  const { pool } = sys.running.platform;
+  if (through !== undefined) {
+    await eventually(
+      async () => {
+        const { rows } = await pool.query<{ v: string | null }>(
+          'SELECT max(version) AS v FROM audit_logs WHERE resource_id = $1',
+          [assessmentId],
+        );
+        return Number(rows[0]?.v ?? 0) >= through ? true : undefined;
+      },
+      30_000,
+      `the audit of ${assessmentId} to reach version ${through}`,
+    );
+  }
+  const { rows } = await pool.query<{ n: string }>(
     'SELECT count(*) AS n FROM audit_logs WHERE resource_id = $1 AND action = $2',
     [assessmentId, type],
   );

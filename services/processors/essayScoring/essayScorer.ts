@@ -32,7 +32,6 @@ export class EssayScorer {
   ) {}
 
   async score(essay: EssayToScore, signal: AbortSignal): Promise<ScoredEssay> {
-    const embedding = await this.embed(essay.text, signal);
     let fallbackReason: string;
     if (this.deps.llm === null) {
       fallbackReason = 'no LLM is configured';
@@ -40,7 +39,8 @@ export class EssayScorer {
       fallbackReason = 'the question has no rubric for the LLM';
     } else {
       try {
-        return { result: await this.deps.llm.score(essay, { signal }), embedding, fallbackReason: null };
+        const result = await this.deps.llm.score(essay, { signal });
+        return { result, embedding: await this.embed(essay.text, signal), fallbackReason: null };
       } catch (err) {
         if (signal.aborted) throw err;
         fallbackReason = `the LLM failed: ${(err as Error).message}`.slice(0, 300);
@@ -56,8 +56,17 @@ export class EssayScorer {
       rubric: essay.rubric,
     });
     signal.throwIfAborted();
-    const result = await this.deps.offline.score(essay, model);
-    return { result: { ...result, degraded: true }, embedding, fallbackReason };
+    // The offline scorer embeds the essay's passages anyway: their mean is the essay's vector.
+    const { result, embedding } = await this.deps.offline.scoreWithEmbedding(essay, model);
+    return {
+      result: { ...result, degraded: true },
+      embedding: embedding && {
+        provider: embedding.provider,
+        model: embedding.model,
+        vector: Array.from(embedding.vector),
+      },
+      fallbackReason,
+    };
   }
 
   /** The essay's vector; scoring goes on without one if embedding fails. */

@@ -7,6 +7,7 @@
  * rewarding them. Embeddings come in through the port; everything else is pure.
  */
 import type { Embeddings, EmbeddingBatch, EmbeddingProvider } from '../../embeddings/embeddings';
+import { meanVector } from '../../embeddings/vectors';
 import type { CriterionScore, EssayScoreResult, EssayToScore } from '../essayScore';
 import {
   type CalibratedModel,
@@ -84,6 +85,20 @@ export class OfflineEssayScorer {
   }
 
   async score(essay: EssayToScore, model: CalibratedModel | null): Promise<EssayScoreResult> {
+    return (await this.scoreWithEmbedding(essay, model)).result;
+  }
+
+  /**
+   * Scores the essay and hands back the essay's vector it computed on the way (the normalised
+   * mean of its passages' vectors), so the caller need not embed the essay a second time.
+   */
+  async scoreWithEmbedding(
+    essay: EssayToScore,
+    model: CalibratedModel | null,
+  ): Promise<{
+    result: EssayScoreResult;
+    embedding: { provider: EmbeddingProvider; model: string; vector: Float32Array } | null;
+  }> {
     const started = this.clock();
     const question: QuestionToCalibrate = {
       question_id: essay.question_id,
@@ -144,7 +159,7 @@ export class OfflineEssayScorer {
       passages,
       passageVectors,
     });
-    return {
+    const result: EssayScoreResult = {
       ...scored,
       max_score: essay.max_score,
       provider: 'offline',
@@ -157,6 +172,11 @@ export class OfflineEssayScorer {
       cost_cents: 0,
       latency_ms: Math.max(0, Math.round(this.clock() - started)),
     };
+    const embedding =
+      batch && passageVectors.length > 0
+        ? { provider: batch.provider, model: batch.model, vector: meanVector(passageVectors) }
+        : null;
+    return { result, embedding };
   }
 
   private decide(
