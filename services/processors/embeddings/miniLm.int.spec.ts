@@ -1,17 +1,22 @@
 import { readFileSync } from 'node:fs';
-import { miniLmModelDir, repoPath } from '../../platform/paths';
+import { join } from 'node:path';
+import { miniLmModelDir } from '../../platform/paths';
 import { EMBEDDING_DIMENSIONS } from './embeddings';
 import { EmbeddingsQueueFullError, MINILM_MODEL, MiniLmEmbeddings } from './miniLmEmbeddings';
 import { embedPassages } from './passages';
 import { cosine, l2Norm } from './vectors';
 
-/** Reference vectors computed independently (numpy forward pass of the original weights). */
+/**
+ * Reference vectors computed independently (numpy forward pass of the original weights). The file
+ * is a copy of the project's shared fixture `shared/fixtures/minilm-reference.json`, kept in the
+ * repository so that a clone on its own (without `../shared`) runs this spec too.
+ */
 interface Reference {
   dimensions: number;
   sentences: { text: string; vector: number[] }[];
 }
 const reference: Reference = JSON.parse(
-  readFileSync(repoPath('..', 'shared', 'fixtures', 'minilm-reference.json'), 'utf8'),
+  readFileSync(join(__dirname, 'testing', 'minilm-reference.json'), 'utf8'),
 ) as Reference;
 
 const maxAbsDiff = (a: Float32Array, b: Float32Array): number =>
