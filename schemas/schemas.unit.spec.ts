@@ -14,6 +14,7 @@ import {
   respond,
   startCommand,
   started,
+  submittedWithEssay,
   toolbox,
 } from '../domain/assessment/testing/fixtures';
 import type { CatalogCommand } from '../domain/catalog';
@@ -278,21 +279,6 @@ const assessmentSamples: { given: AssessmentEvent[]; command: AssessmentCommand 
   },
 ];
 
-/** A submitted assessment with an essay: the state essay-scoring commands are decided on. */
-const submittedWithEssay: AssessmentEvent[] = (() => {
-  const submit = respond(
-    [
-      { question_id: orchestrator.question_id, answer: 'kubernetes' },
-      { question_id: toolbox.question_id, answer: { selected: [0, 1, 2] } },
-      { question_id: design.question_id, answer: 'Replicas across zones behind a balancer.' },
-    ],
-    { complete: true },
-  );
-  return [
-    started,
-    ...assessment.decider.decide(submit, assessment.decider.evolve(assessment.decider.initialState(), started)),
-  ];
-})();
 const system: Actor = { id: 'system:essay-scoring', role: 'system' };
 const essayScoreSample = {
   type: 'RecordEssayScore',

@@ -1,5 +1,5 @@
 import { DeciderSpecification, stateAfter } from '../shared/deciderSpecification';
-import type { AssessmentEvent, EssayScored } from './assessment';
+import type { EssayScored } from './assessment';
 import { assessmentDecider } from './decide';
 import type { OverrideEssayScore, RecordEssayScore, ReportEssayScoringFailed } from './essayScoring';
 import {
@@ -9,38 +9,18 @@ import {
   design,
   meta,
   orchestrator,
-  respond,
-  started,
   student,
   system,
-  toolbox,
+  essayText,
+  inProgressWithEssay,
+  submittedWithEssay,
 } from './testing/fixtures';
 
 const given = DeciderSpecification.for(assessmentDecider);
-const essayText = 'Run replicas in two zones behind a load balancer, with health checks and failover.';
 const later = '2025-03-01T09:35:00.000Z';
 
-/** Real histories, decided by the decider itself. */
-function decided(history: AssessmentEvent[], ...commands: Parameters<typeof assessmentDecider.decide>[0][]) {
-  let events = history;
-  for (const command of commands) {
-    events = [...events, ...assessmentDecider.decide(command, stateAfter(assessmentDecider, events))];
-  }
-  return events;
-}
-
-const inProgress = decided([started], respond([{ question_id: design.question_id, answer: essayText }]));
-const submitted = decided(
-  [started],
-  respond(
-    [
-      { question_id: orchestrator.question_id, answer: 'kubernetes' },
-      { question_id: toolbox.question_id, answer: { selected: ['kubernetes'] } },
-      { question_id: design.question_id, answer: essayText },
-    ],
-    { complete: true },
-  ),
-);
+const inProgress = inProgressWithEssay;
+const submitted = submittedWithEssay;
 
 function record(overrides: Partial<RecordEssayScore['data']> = {}, actor = system): RecordEssayScore {
   return {

@@ -17,11 +17,13 @@ import type {
   AssessmentEvent,
   AssessmentState,
   AwaitingAsync,
+  EvidenceRetrieved,
   EvidenceTrace,
   ProcessingMetrics,
   RecommendationFeedbackReceived,
   RecommendationItem,
   RecommendationScores,
+  RecommendationsGenerated,
   RecommendationSummary,
 } from './assessment';
 
@@ -36,38 +38,17 @@ import type {
  * revisable (each submission is the person's next revision of their feedback on the item).
  */
 
-/** Reported by the recommendation processor (actor: system). */
-export type RecordEvidence = Command<
-  'RecordEvidence',
-  {
-    assessment_id: string;
-    traces: EvidenceTrace[];
-    query_summary: string;
-    latency_ms: number | null;
-    degraded: boolean;
-    job_key: string | null;
-  }
->;
+/** Reported by the recommendation processor (actor: system): the event's data but its instant. */
+export type RecordEvidence = Command<'RecordEvidence', Omit<EvidenceRetrieved['data'], 'retrieved_at'>>;
 
-/** Reported by the recommendation processor (actor: system), after RecordEvidence. */
+/**
+ * Reported by the recommendation processor (actor: system), after RecordEvidence: the event's
+ * data but its instant. `recommendation_id` is derived by the caller, e.g.
+ * `recommendationIdFor(assessment_id)`.
+ */
 export type RecordRecommendations = Command<
   'RecordRecommendations',
-  {
-    assessment_id: string;
-    /** Derived by the caller, e.g. `recommendationIdFor(assessment_id)`. */
-    recommendation_id: string;
-    summary: RecommendationSummary;
-    items: RecommendationItem[];
-    degraded: boolean;
-    provider: string;
-    model: string;
-    prompt_version: string;
-    tokens_in: number | null;
-    tokens_out: number | null;
-    cost_cents: number | null;
-    metrics: ProcessingMetrics;
-    job_key: string | null;
-  }
+  Omit<RecommendationsGenerated['data'], 'generated_at'>
 >;
 
 /** A processor (a permanent impossibility, a timeout) or an admin gives up on the assessment. */

@@ -2,7 +2,6 @@ import type { Actor } from '../shared/decider';
 import { DeciderSpecification, stateAfter } from '../shared/deciderSpecification';
 import { idFromKey } from '../shared/ids';
 import type { AssessmentEvent, EvidenceTrace, RecommendationItem } from './assessment';
-import type { AssessmentCommand } from './decide';
 import { assessmentDecider } from './decide';
 import type { RecordEssayScore } from './essayScoring';
 import type {
@@ -25,21 +24,14 @@ import {
   student,
   system,
   toolbox,
+  decided,
+  inProgressWithEssay,
+  submittedWithEssay,
 } from './testing/fixtures';
 
 const given = DeciderSpecification.for(assessmentDecider);
-const essayText = 'Run replicas in two zones behind a load balancer, with health checks and failover.';
 const later = '2025-03-01T09:35:00.000Z';
 const muchLater = '2025-03-02T10:00:00.000Z';
-
-/** Real histories, decided by the decider itself. */
-function decided(history: AssessmentEvent[], ...commands: AssessmentCommand[]): AssessmentEvent[] {
-  let events = history;
-  for (const command of commands) {
-    events = [...events, ...assessmentDecider.decide(command, stateAfter(assessmentDecider, events))];
-  }
-  return events;
-}
 
 const cka = idFromKey('credential', 'cka');
 const prometheus = idFromKey('credential', 'prometheus');
@@ -48,18 +40,8 @@ const recommendationId = recommendationIdFor(assessmentId);
 const traceA = evidenceTraceIdFor(assessmentId, 'cka/0');
 const traceB = evidenceTraceIdFor(assessmentId, 'prometheus/0');
 
-const inProgress = decided([started], respond([{ question_id: design.question_id, answer: essayText }]));
-const submitted = decided(
-  [started],
-  respond(
-    [
-      { question_id: orchestrator.question_id, answer: 'kubernetes' },
-      { question_id: toolbox.question_id, answer: { selected: ['kubernetes'] } },
-      { question_id: design.question_id, answer: essayText },
-    ],
-    { complete: true },
-  ),
-);
+const inProgress = inProgressWithEssay;
+const submitted = submittedWithEssay;
 /** Submitted without an essay (a role without essay questions): only recommendations are pending. */
 const submittedNoEssay = decided(
   [{ ...started, data: { ...started.data, questions: [orchestrator, toolbox] } }],

@@ -1,6 +1,8 @@
 import type { Actor, CommandMetadata } from '../../shared/decider';
 import { idFromKey, userIdForEmail } from '../../shared/ids';
-import type { AssessmentStarted, EssayScored, QuestionSnapshot } from '../assessment';
+import type { AssessmentEvent, AssessmentStarted, EssayScored, QuestionSnapshot } from '../assessment';
+import type { AssessmentCommand } from '../decide';
+import { assessmentDecider } from '../decide';
 import type { RecordResponses, ResponseInput, StartAssessment } from '../decide';
 
 /** Shared fixtures for the assessment specs. */
@@ -181,3 +183,36 @@ export const essayScoredDefaults: Pick<
   tokens_out: null,
   embedding: null,
 };
+
+/** A history decided by the decider itself: each command decided on the state the last left. */
+export function decided(history: AssessmentEvent[], ...commands: AssessmentCommand[]): AssessmentEvent[] {
+  let events = history;
+  for (const command of commands) {
+    events = [
+      ...events,
+      ...assessmentDecider.decide(command, events.reduce(assessmentDecider.evolve, assessmentDecider.initialState())),
+    ];
+  }
+  return events;
+}
+
+export const essayText = 'Run replicas in two zones behind a load balancer, with health checks and failover.';
+
+/** Started, the essay answered, not submitted. */
+export const inProgressWithEssay = decided(
+  [started],
+  respond([{ question_id: design.question_id, answer: essayText }]),
+);
+
+/** Every required question answered (the essay included) and submitted: awaiting essay scoring. */
+export const submittedWithEssay = decided(
+  [started],
+  respond(
+    [
+      { question_id: orchestrator.question_id, answer: 'kubernetes' },
+      { question_id: toolbox.question_id, answer: { selected: ['kubernetes'] } },
+      { question_id: design.question_id, answer: essayText },
+    ],
+    { complete: true },
+  ),
+);
