@@ -90,6 +90,19 @@ export type FakeEmbeddingsBehaviour =
   | { kind: 'drop_connection' }
   | { kind: 'custom'; handle: (body: EmbeddingsRequestBody) => CustomReply };
 
+/** The behaviours chat and embeddings share (`B` is the endpoint's own behaviour type). */
+type SharedBehaviour<Body, B> =
+  | { kind: 'delay'; ms: number; then?: B }
+  | ErrorBehaviour
+  | { kind: 'drop_connection' }
+  | { kind: 'custom'; handle: (body: Body) => CustomReply };
+type SharedKind = SharedBehaviour<unknown, unknown>['kind'];
+const sharedKinds: readonly string[] = ['delay', 'error', 'drop_connection', 'custom'] satisfies SharedKind[];
+
+function isShared<B extends { kind: string }>(behaviour: B): behaviour is Extract<B, { kind: SharedKind }> {
+  return sharedKinds.includes(behaviour.kind);
+}
+
 export interface CustomReply {
   status?: number;
   headers?: Record<string, string>;
@@ -341,6 +354,38 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 
   type Send = (status: number, payload: unknown, headers?: Record<string, string>) => void;
 
+  /** The behaviours both endpoints have: a delay (then another), an HTTP error, a drop, a custom answer. */
+  const answerShared = async <Body extends { model: string }, B extends { kind: string }>(
+    body: Body,
+    behaviour: SharedBehaviour<Body, B>,
+    record: RecordedRequest,
+    res: ServerResponse,
+    send: Send,
+    answerNext: (next: B | { kind: 'reply' }) => Promise<void>,
+  ): Promise<void> => {
+    record.behaviour = behaviour.kind;
+    switch (behaviour.kind) {
+      case 'delay':
+        if (!(await wait(behaviour.ms, res))) return;
+        await answerNext(behaviour.then ?? { kind: 'reply' });
+        record.behaviour = `delay+${record.behaviour}`;
+        return;
+      case 'error': {
+        const { status, payload, headers } = errorReply(behaviour, body.model);
+        send(status, payload, headers);
+        return;
+      }
+      case 'drop_connection':
+        res.socket?.destroy();
+        return;
+      case 'custom': {
+        const reply = behaviour.handle(body);
+        send(reply.status ?? 200, reply.body, reply.headers);
+        return;
+      }
+    }
+  };
+
   const answerChat = async (
     body: ChatRequestBody,
     behaviour: FakeChatBehaviour,
@@ -348,27 +393,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     res: ServerResponse,
     send: Send,
   ): Promise<void> => {
+    if (isShared(behaviour)) {
+      await answerShared(body, behaviour, record, res, send, (next) => answerChat(body, next, record, res, send));
+      return;
+    }
     record.behaviour = behaviour.kind;
-    if (behaviour.kind === 'delay') {
-      if (!(await wait(behaviour.ms, res))) return;
-      await answerChat(body, behaviour.then ?? { kind: 'reply' }, record, res, send);
-      record.behaviour = `delay+${record.behaviour}`;
-      return;
-    }
-    if (behaviour.kind === 'error') {
-      const { status, payload, headers } = errorReply(behaviour, body.model);
-      send(status, payload, headers);
-      return;
-    }
-    if (behaviour.kind === 'drop_connection') {
-      res.socket?.destroy();
-      return;
-    }
-    if (behaviour.kind === 'custom') {
-      const reply = behaviour.handle(body);
-      send(reply.status ?? 200, reply.body, reply.headers);
-      return;
-    }
     const invalid = chatRequestProblem(body);
     if (invalid) {
       send(400, openAIError(invalid.message, 'invalid_request_error', null, invalid.param));
@@ -466,27 +495,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     res: ServerResponse,
     send: Send,
   ): Promise<void> => {
+    if (isShared(behaviour)) {
+      await answerShared(body, behaviour, record, res, send, (next) => answerEmbeddings(body, next, record, res, send));
+      return;
+    }
     record.behaviour = behaviour.kind;
-    if (behaviour.kind === 'delay') {
-      if (!(await wait(behaviour.ms, res))) return;
-      await answerEmbeddings(body, behaviour.then ?? { kind: 'reply' }, record, res, send);
-      record.behaviour = `delay+${record.behaviour}`;
-      return;
-    }
-    if (behaviour.kind === 'error') {
-      const { status, payload, headers } = errorReply(behaviour, body.model);
-      send(status, payload, headers);
-      return;
-    }
-    if (behaviour.kind === 'drop_connection') {
-      res.socket?.destroy();
-      return;
-    }
-    if (behaviour.kind === 'custom') {
-      const reply = behaviour.handle(body);
-      send(reply.status ?? 200, reply.body, reply.headers);
-      return;
-    }
     const inputs = embeddingInputs(body.input);
     const problem = embeddingsRequestProblem(body, inputs);
     if (problem) {
