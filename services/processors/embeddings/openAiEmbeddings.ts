@@ -1,6 +1,5 @@
 import type OpenAI from 'openai';
-import { createOpenAiClient } from '../openai/client';
-import type { Logger } from '../../platform/logger';
+import { createOpenAiClient, type OpenAiCallOptions } from '../openai/client';
 import {
   ConsecutiveFailureBreaker,
   ProviderAttemptError,
@@ -26,10 +25,7 @@ import { l2Norm } from './vectors';
  */
 export const DEFAULT_OPENAI_EMBEDDING_MODEL = 'text-embedding-3-small';
 
-export interface OpenAiEmbeddingsOptions {
-  /** Never logged. */
-  apiKey: string;
-  baseURL?: string | undefined;
+export interface OpenAiEmbeddingsOptions extends OpenAiCallOptions {
   /** Default `text-embedding-3-small`. */
   model?: string | undefined;
   /** Asked of the API (`dimensions`) and checked on every vector. Default 384. */
@@ -40,14 +36,6 @@ export interface OpenAiEmbeddingsOptions {
   maxBatchSize?: number | undefined;
   /** Default 24 000 characters. */
   maxInputChars?: number | undefined;
-  timeoutMs?: number | undefined;
-  maxAttempts?: number | undefined;
-  retryBaseMs?: number | undefined;
-  retryMaxWaitMs?: number | undefined;
-  breakerFailures?: number | undefined;
-  breakerResetMs?: number | undefined;
-  logger?: Logger | undefined;
-  random?: (() => number) | undefined;
 }
 
 export class OpenAiEmbeddings implements Embeddings {

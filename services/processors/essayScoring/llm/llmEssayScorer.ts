@@ -1,8 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type OpenAI from 'openai';
-import { createOpenAiClient } from '../../openai/client';
+import { createOpenAiClient, type OpenAiCallOptions } from '../../openai/client';
 import type { EssayRubric } from '../../../../domain/assessment/rubric';
-import type { Logger } from '../../../platform/logger';
 import type { EssayScoreResult, EssayToScore } from '../essayScore';
 import { costCents, defaultPrices, parsePriceTable, type PriceTable } from './pricing';
 import { buildMessages, PROMPT_VERSION } from './prompt';
@@ -37,32 +36,13 @@ import {
 export const LLM_PROVIDER = 'openai';
 export const DEFAULT_LLM_MODEL = 'gpt-4o-mini';
 
-export interface LlmEssayScorerOptions {
-  /** Never logged. */
-  apiKey: string;
-  /** Default `https://api.openai.com/v1`; any OpenAI-compatible server works. */
-  baseURL?: string | undefined;
+export interface LlmEssayScorerOptions extends OpenAiCallOptions {
   /** Default `gpt-4o-mini`. */
   model?: string | undefined;
-  /** Per attempt. Default 30 000 ms. */
-  timeoutMs?: number | undefined;
-  /** Attempts per call, the first included. Default 5. */
-  maxAttempts?: number | undefined;
-  /** Backoff base. Default 100 ms. */
-  retryBaseMs?: number | undefined;
-  /** Cap on any wait between attempts (backoff or Retry-After). Default 10 000 ms. */
-  retryMaxWaitMs?: number | undefined;
-  /** Consecutive failed calls that open the circuit. Default 5. */
-  breakerFailures?: number | undefined;
-  /** Time the circuit stays open before a probe. Default 30 000 ms. */
-  breakerResetMs?: number | undefined;
   /** Cents per million tokens per model: a table or its JSON text (LLM_PRICES). Default `defaultPrices`. */
   prices?: PriceTable | string | undefined;
   /** Default 2000. */
   maxOutputTokens?: number | undefined;
-  logger?: Logger | undefined;
-  /** Jitter source (tests). */
-  random?: (() => number) | undefined;
 }
 
 /** The question has no rubric: the LLM path does not apply (the offline scorer handles it). */
