@@ -9,6 +9,8 @@ type Db = Pick<Pool, 'query'>;
 
 export interface EssayScoreView {
   question_id: string;
+  /** The assessment version (event) that last wrote the row. */
+  version: number;
   status: 'scored' | 'failed' | 'overridden';
   score: number | null;
   max_score: number | null;
@@ -39,6 +41,7 @@ interface EssayScorePayload {
 
 interface EssayScoreRow {
   question_id: string;
+  version: string;
   status: EssayScoreView['status'];
   score: string | null;
   max_score: string | null;
@@ -61,7 +64,7 @@ const num = (v: string | null): number | null => (v === null ? null : Number(v))
 export async function essayScoresOf(db: Db, assessmentId: string): Promise<EssayScoreView[]> {
   if (!isUuid(assessmentId)) return [];
   const { rows } = await db.query<EssayScoreRow>(
-    `SELECT e.question_id, e.status, e.score, e.max_score, e.provider, e.model, e.prompt_version, e.degraded,
+    `SELECT e.question_id, e.version, e.status, e.score, e.max_score, e.provider, e.model, e.prompt_version, e.degraded,
             e.needs_review, e.tokens_in, e.tokens_out, e.cost_cents, e.latency_ms, e.response_payload, e.updated_at
      FROM essay_scores e JOIN assessment_question_snapshots s ON s.id = e.question_snapshot_id
      WHERE e.assessment_id = $1
@@ -72,6 +75,7 @@ export async function essayScoresOf(db: Db, assessmentId: string): Promise<Essay
     const payload = row.response_payload ?? {};
     return {
       question_id: row.question_id,
+      version: Number(row.version),
       status: row.status,
       score: num(row.score),
       max_score: num(row.max_score),

@@ -1,3 +1,9 @@
+import {
+  essayJobsOf,
+  essayScoresOf,
+  type EssayJobView,
+  type EssayScoreView,
+} from '../../projections/essayScores/queries';
 import type { RoleFixture } from './catalogFixture';
 import { startAssessment } from './catalogFixture';
 import { eventually } from './platform';
@@ -22,50 +28,10 @@ export async function submitWithEssay(sys: TestSystem, role: RoleFixture, token:
   return id;
 }
 
-export interface EssayScoreRow {
-  /** The assessment version (event) that last wrote the row. */
-  version: number;
-  status: 'scored' | 'failed' | 'overridden';
-  score: number | null;
-  max_score: number | null;
-  provider: string | null;
-  model: string | null;
-  prompt_version: string | null;
-  degraded: boolean;
-  needs_review: boolean;
-  tokens_in: number | null;
-  tokens_out: number | null;
-  cost_cents: number | null;
-  latency_ms: number | null;
-  response_payload: {
-    criteria: { criterion_id: string; band_score: number; evidence: string; rationale: string }[];
-    rationale: string;
-    flags: string[];
-    job_key: string;
-  };
-}
-
 /** Waits for the essay's row in the essay_scores read model (scored or failed). */
-export function essayScoreOf(sys: TestSystem, assessmentId: string, timeoutMs = 60_000): Promise<EssayScoreRow> {
+export function essayScoreOf(sys: TestSystem, assessmentId: string, timeoutMs = 60_000): Promise<EssayScoreView> {
   return eventually(
-    async () => {
-      const { rows } = await sys.running.platform.pool.query<EssayScoreRow & { score: string | null }>(
-        `SELECT version, status, score, max_score, provider, model, prompt_version, degraded, needs_review, tokens_in,
-                tokens_out, cost_cents, latency_ms, response_payload
-         FROM essay_scores WHERE assessment_id = $1`,
-        [assessmentId],
-      );
-      const row = rows[0];
-      if (!row) return undefined;
-      const num = (v: unknown) => (v === null ? null : Number(v));
-      return {
-        ...row,
-        version: Number(row.version),
-        score: num(row.score),
-        max_score: num(row.max_score),
-        cost_cents: num(row.cost_cents),
-      } as EssayScoreRow;
-    },
+    async () => (await essayScoresOf(sys.running.platform.pool, assessmentId))[0],
     timeoutMs,
     `the essay of assessment ${assessmentId} to be scored`,
   );
@@ -103,16 +69,8 @@ export async function eventCount(
   return Number(rows[0]!.n);
 }
 
-/** The essay-scoring job of an assessment, as the processor runtime records it. */
-export async function essayJobOf(sys: TestSystem, assessmentId: string) {
-  const { rows } = await sys.running.platform.pool.query<{
-    status: string;
-    attempts: number;
-    error_payload: { name: string; message: string } | null;
-    result: { outcome: string } | null;
-  }>(
-    `SELECT status, attempts, error_payload, result FROM async_jobs WHERE assessment_id = $1 AND job_type = 'essay_scoring'`,
-    [assessmentId],
-  );
-  return rows[0];
+/** The essay-scoring job of an assessment's (only) essay, as the processor runtime records it. */
+export async function essayJobOf(sys: TestSystem, assessmentId: string): Promise<EssayJobView | undefined> {
+  const jobs = await essayJobsOf(sys.running.platform.pool, sys.config.KAFKA_TOPIC_PREFIX, assessmentId);
+  return [...jobs.values()][0];
 }

@@ -31,8 +31,8 @@ function llmEnv(fake: FakeOpenAI, overrides: Record<string, string> = {}): Recor
   };
 }
 
-function expectEvidenceQuoted(row: { response_payload: { criteria: { evidence: string }[] } }, essay: string) {
-  for (const c of row.response_payload.criteria) {
+function expectEvidenceQuoted(row: { criteria: { evidence: string }[] }, essay: string) {
+  for (const c of row.criteria) {
     if (c.evidence !== '') expect(essay).toContain(c.evidence);
   }
 }
@@ -66,7 +66,7 @@ describe('essay scoring with an LLM (a local server speaking the OpenAI protocol
     expect(row.tokens_out).toBeGreaterThan(0);
     expect(row.cost_cents).toBeCloseTo(costOf(row.tokens_in!, row.tokens_out!), 2);
     expect(row.latency_ms).toBeGreaterThanOrEqual(0);
-    expect(row.response_payload.criteria.length).toBeGreaterThan(0);
+    expect(row.criteria.length).toBeGreaterThan(0);
     expectEvidenceQuoted(row, essayAnswer);
     expect(fake.stats().calls.chat - before).toBe(1);
     expect(await eventCount(sys, id, 'EssayScored', row.version)).toBe(1);
@@ -108,7 +108,7 @@ describe('essay scoring with an LLM (a local server speaking the OpenAI protocol
     const first = await submitWithEssay(sys, role, token, essayAnswer);
     const offline = await essayScoreOf(sys, first);
     expect(offline).toMatchObject({ status: 'scored', provider: 'offline', degraded: true, cost_cents: 0 });
-    expect(offline.response_payload.rationale).toMatch(/Scored offline: the LLM failed/);
+    expect(offline.rationale).toMatch(/Scored offline: the LLM failed/);
     // The assessment says so too (its read model is a projection of its own: it may lag a moment).
     await eventually(async () => {
       const assessment = await sys.request('GET', `/api/v1/assessments/${first}`, { token });
@@ -124,7 +124,7 @@ describe('essay scoring with an LLM (a local server speaking the OpenAI protocol
     const calls = fake.stats().calls.chat;
     const fast = await essayScoreOf(sys, await submitWithEssay(sys, role, token, essayAnswer));
     expect(fast).toMatchObject({ provider: 'offline', degraded: true });
-    expect(fast.response_payload.rationale).toMatch(/circuit/i);
+    expect(fast.rationale).toMatch(/circuit/i);
     expect(fake.stats().calls.chat).toBe(calls);
 
     // After the reset timeout one trial call goes through; it succeeds, and the circuit closes.
@@ -218,7 +218,7 @@ describe('essay scoring without an LLM', () => {
     const id = await submitWithEssay(sys, role, token, essayAnswer);
     const row = await essayScoreOf(sys, id);
     expect(row).toMatchObject({ status: 'scored', provider: 'offline', degraded: true, cost_cents: 0 });
-    expect(row.response_payload.rationale).toMatch(/no LLM is configured/);
+    expect(row.rationale).toMatch(/no LLM is configured/);
     expect(row.score).toBeGreaterThan(0);
     expectEvidenceQuoted(row, essayAnswer);
     const { rows } = await sys.running.platform.pool.query(
@@ -240,7 +240,7 @@ describe('essay scoring without an LLM', () => {
     const bad = await essayScoreOf(sys, await submitWithEssay(sys, role, token, text));
     expect(bad.score!).toBeLessThan(good.score!);
     expect(bad.score === 0 || bad.needs_review).toBe(true);
-    expect(bad.response_payload.flags.length).toBeGreaterThan(0);
+    expect(bad.flags.length).toBeGreaterThan(0);
   });
 
   test('calibration from human-scored examples changes that question’s scores, and only that one', async () => {

@@ -82,7 +82,7 @@ describe('a processor whose work keeps failing', () => {
       return job?.status === 'retrying' ? job : undefined;
     });
     expect(retrying.attempts).toBeGreaterThanOrEqual(1);
-    expect(retrying.error_payload?.message).toMatch(/embeddings provider unreachable|every embeddings provider/);
+    expect(retrying.last_error).toMatch(/embeddings provider unreachable|every embeddings provider/);
 
     const row = await essayScoreOf(sys, id);
     expect(row).toMatchObject({ status: 'failed', score: null, degraded: true, needs_review: true });
