@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRoleWithQuestions, essayAnswer, startAssessment } from '../../test/support/catalogFixture';
+import { allRequiredAnswers, createRoleWithQuestions, startAssessment } from '../../test/support/catalogFixture';
 import { startTestSystem, type TestSystem } from '../../test/support/system';
 
 jest.setTimeout(180_000);
@@ -25,12 +25,7 @@ test('a submission retried after the decider restarted answers as the first one 
       headers: { 'Idempotency-Key': key },
       body: {
         completed: true,
-        responses: [
-          { question_id: role.mcSingle, answer: 'kubernetes' },
-          { question_id: role.mcMultiple, answer: { selected: ['kubernetes'] } },
-          { question_id: role.profile, answer: { skills: ['Terraform'], years_experience: 2, summary: 'SRE' } },
-          { question_id: role.essay, answer: essayAnswer },
-        ],
+        responses: allRequiredAnswers(role),
       },
     });
   const first = await submit(sys);

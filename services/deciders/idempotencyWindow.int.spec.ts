@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  allRequiredAnswers,
   createRoleWithQuestions,
-  essayAnswer,
   startAssessment,
   type RoleFixture,
 } from '../../test/support/catalogFixture';
@@ -89,12 +89,7 @@ test('a submission retried after the window is refused (409), never answered as 
       headers: { 'Idempotency-Key': key },
       body: {
         completed: true,
-        responses: [
-          { question_id: role.mcSingle, answer: 'kubernetes' },
-          { question_id: role.mcMultiple, answer: { selected: ['kubernetes'] } },
-          { question_id: role.profile, answer: { skills: ['Terraform'], years_experience: 2, summary: 'SRE' } },
-          { question_id: role.essay, answer: essayAnswer },
-        ],
+        responses: allRequiredAnswers(role),
       },
     });
   const first = await submit();

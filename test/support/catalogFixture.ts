@@ -90,3 +90,13 @@ export const essayAnswer = Array.from(
   { length: 12 },
   () => 'I would use a rolling update with readiness probes, watch the error budget, and roll back on alerts.',
 ).join(' ');
+
+/** Valid answers to every required question of the fixture role (the essay's text given). */
+export function allRequiredAnswers(role: RoleFixture, essay: string = essayAnswer) {
+  return [
+    { question_id: role.mcSingle, answer: 'kubernetes' },
+    { question_id: role.mcMultiple, answer: { selected: ['kubernetes', 'docker'] } },
+    { question_id: role.profile, answer: { skills: ['Terraform'], years_experience: 2, summary: 'SRE' } },
+    { question_id: role.essay, answer: essay },
+  ];
+}

@@ -5,7 +5,7 @@ import {
   type EssayScoreView,
 } from '../../projections/essayScores/queries';
 import type { RoleFixture } from './catalogFixture';
-import { startAssessment } from './catalogFixture';
+import { allRequiredAnswers, startAssessment } from './catalogFixture';
 import { eventually } from './platform';
 import type { TestSystem } from './system';
 
@@ -16,12 +16,7 @@ export async function submitWithEssay(sys: TestSystem, role: RoleFixture, token:
     token,
     body: {
       completed: true,
-      responses: [
-        { question_id: role.mcSingle, answer: 'kubernetes' },
-        { question_id: role.mcMultiple, answer: { selected: ['kubernetes', 'docker'] } },
-        { question_id: role.profile, answer: { skills: ['K8s'], years_experience: 3, summary: 'SRE' } },
-        { question_id: role.essay, answer: essay },
-      ],
+      responses: allRequiredAnswers(role, essay),
     },
   });
   if (res.status !== 202) throw new Error(`submit: ${res.status} ${JSON.stringify(res.body)}`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
+  allRequiredAnswers,
   createRoleWithQuestions,
-  essayAnswer,
   startAssessment,
   type RoleFixture,
 } from '../../../test/support/catalogFixture';
@@ -74,12 +74,7 @@ describe('Idempotency-Key', () => {
     const key = `submit-${randomUUID()}`;
     const body = {
       completed: true,
-      responses: [
-        { question_id: role.mcSingle, answer: 'kubernetes' },
-        { question_id: role.mcMultiple, answer: { selected: ['kubernetes', 'docker'] } },
-        { question_id: role.profile, answer: { skills: ['Terraform'], years_experience: 2, summary: 'SRE' } },
-        { question_id: role.essay, answer: essayAnswer },
-      ],
+      responses: allRequiredAnswers(role),
     };
     const first = await answer(student.token, id, body, { 'Idempotency-Key': key });
     expect(first.status).toBe(202);

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createRoleWithQuestions, startAssessment, type RoleFixture } from '../../../test/support/catalogFixture';
+import {
+  allRequiredAnswers,
+  createRoleWithQuestions,
+  startAssessment,
+  type RoleFixture,
+} from '../../../test/support/catalogFixture';
 import { eventually } from '../../../test/support/platform';
 import { expectMatchesContract, startTestSystem, type TestSystem } from '../../../test/support/system';
 
@@ -39,15 +44,7 @@ async function submitted(token: string): Promise<string> {
     token,
     body: {
       completed: true,
-      responses: [
-        { question_id: role.mcSingle, answer: 'kubernetes' },
-        { question_id: role.mcMultiple, answer: { selected: ['kubernetes', 'docker'] } },
-        {
-          question_id: role.profile,
-          answer: { skills: ['Kubernetes', 'Terraform'], years_experience: 3, summary: 'Platform engineer' },
-        },
-        { question_id: role.essay, answer: ESSAY },
-      ],
+      responses: allRequiredAnswers(role, ESSAY),
     },
   });
   expect(submit.status).toBe(202);
