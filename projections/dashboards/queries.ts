@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { isUuid } from '../../domain/shared/ids';
 
 // Dashboards' queries for advisors and admins: read-only, over the read models other
 // projections keep (assessments, essay_scores, recommendation_*, metric_snapshots) and the
@@ -55,7 +56,6 @@ export interface AssessmentPage {
   next_cursor: Cursor | null;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PG_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 /** The cursor as the API hands it out: opaque (base64url of a small JSON array). */
@@ -77,7 +77,7 @@ export function decodeCursor(raw: string): Cursor | undefined {
   if (!Array.isArray(value) || value.length !== 3) return undefined;
   const [field, at, id] = value as unknown[];
   if ((field !== 's' && field !== 'u') || typeof at !== 'string' || typeof id !== 'string') return undefined;
-  if (!PG_UTC.test(at) || Number.isNaN(Date.parse(at)) || !UUID.test(id)) return undefined;
+  if (!PG_UTC.test(at) || Number.isNaN(Date.parse(at)) || !isUuid(id)) return undefined;
   return { field: field === 's' ? 'started_at' : 'submitted_at', at, id: id.toLowerCase() };
 }
 
