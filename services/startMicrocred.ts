@@ -13,6 +13,7 @@ import type { Config } from './platform/config';
 import { checkReadiness } from './platform/health';
 import { createPlatform, type Platform } from './platform/platform';
 import { startProcessors } from './processors/startProcessors';
+import { kafkaAssessmentReplay } from './replay/logSource';
 
 export interface RunningMicrocred {
   platform: Platform;
@@ -64,6 +65,7 @@ export async function startMicrocred(config: Config, name = 'app'): Promise<Runn
       bus: client.bus,
       replies: client.replies,
       readiness: () => checkReadiness(platform),
+      replay: kafkaAssessmentReplay(platform, codec),
     };
     server = createApp(deps).listen(config.PORT, config.HOST);
     await new Promise<void>((resolve, reject) => server!.once('listening', resolve).once('error', reject));

@@ -4,6 +4,7 @@ import type { ReplyListener } from '../messaging/replyListener';
 import type { Config } from '../platform/config';
 import type { Readiness } from '../platform/health';
 import type { Logger } from '../platform/logger';
+import type { AssessmentReplay } from '../replay/logSource';
 import { waitForProjection } from '../../projections/runtime/readYourWrites';
 
 /** Everything the HTTP adapter needs, passed in by the composition root. */
@@ -14,6 +15,8 @@ export interface ApiDeps {
   bus: CommandBus;
   replies: ReplyListener;
   readiness: () => Promise<{ ready: boolean; dependencies: Readiness }>;
+  /** An assessment as of an instant, recomputed from the event log. */
+  replay: AssessmentReplay;
 }
 
 /**

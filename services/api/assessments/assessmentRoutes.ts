@@ -12,7 +12,6 @@ import type { CommandReply } from '../../messaging/envelopes';
 import { BadRequestError, ConflictError } from '../../platform/errors';
 import type { AssessmentAt } from '../../replay/assessmentReplay';
 import { parseInstant } from '../../replay/instant';
-import { kafkaAssessmentReplay, type AssessmentReplay } from '../../replay/logSource';
 import { actorOf, requireRole } from '../auth/access';
 import { dispatch, respondPending } from '../commands/dispatch';
 import { idempotencyKeyOf, idFromKey } from '../commands/idempotency';
@@ -215,7 +214,6 @@ export function assessmentRoutes(deps: ApiDeps): Router {
     };
   });
 
-  let replay: AssessmentReplay | undefined;
   router.get('/:assessment_id/history', async (ctx) => {
     const asOf = asOfParam(ctx);
     const found = await visibleAssessment(ctx, actorOf(ctx));
@@ -226,8 +224,7 @@ export function assessmentRoutes(deps: ApiDeps): Router {
       return;
     }
     // The state then comes from the event log, folded by the domain's evolve (not the read model).
-    replay ??= kafkaAssessmentReplay(deps.config, deps.logger);
-    const replayed = await replay(found.assessment_id, asOf);
+    const replayed = await deps.replay(found.assessment_id, asOf);
     ctx.body = {
       assessment_id: found.assessment_id,
       as_of: asOf.toISOString(),
