@@ -74,7 +74,11 @@ export async function startProcessors(platform: Platform, codec: MessageCodec): 
   const offline = new OfflineEssayScorer(embeddings, {
     calibration: { minExamples: config.ESSAY_CALIBRATION_MIN_EXAMPLES },
   });
-  const calibration = new CalibrationCache(platform.pool, (q, examples) => offline.calibrate(q, examples), logger);
+  const calibration = new CalibrationCache(
+    platform.pool,
+    (q, examples, previous) => offline.calibrate(q, examples, previous),
+    logger,
+  );
   const scorer = new EssayScorer({ llm, offline, calibration, embeddings, logger });
 
   const client = await createCommandClient(platform, codec, 'processors');

@@ -27,7 +27,12 @@ export class CalibrationCache {
 
   constructor(
     private readonly pool: Pick<Pool, 'query'>,
-    private readonly fit: (question: QuestionToCalibrate, examples: ScoredExample[]) => Promise<CalibratedModel | null>,
+    /** Fits the question's model; `previous` is the one fitted before (its examples' vectors can be reused). */
+    private readonly fit: (
+      question: QuestionToCalibrate,
+      examples: ScoredExample[],
+      previous: CalibratedModel | null,
+    ) => Promise<CalibratedModel | null>,
     private readonly logger: Logger,
     private readonly capacity = 200,
   ) {}
@@ -36,7 +41,8 @@ export class CalibrationCache {
     const { examples, fingerprint } = await examplesOf(this.pool, question.question_id);
     const cached = this.models.get(question.question_id);
     if (cached && cached.fingerprint === fingerprint) return cached.model;
-    const model = this.fit(question, examples).then(
+    const previous = cached ? await cached.model.catch(() => null) : null;
+    const model = this.fit(question, examples, previous).then(
       (fitted) => {
         this.logger.info(
           { question_id: question.question_id, examples: examples.length, calibrated: fitted !== null },

@@ -52,7 +52,7 @@ describe('a processor whose work keeps failing', () => {
     const scorer = new EssayScorer({
       llm: null,
       offline,
-      calibration: new CalibrationCache(platform.pool, (q, e) => offline.calibrate(q, e), logger),
+      calibration: new CalibrationCache(platform.pool, (q, e, previous) => offline.calibrate(q, e, previous), logger),
       embeddings,
       logger,
     });

@@ -16,6 +16,7 @@ import {
   type QuestionToCalibrate,
   type QuestionVectors,
   type ScoredExample,
+  decodeVector,
   denseFeatures,
   fitCalibratedModel,
   kernelRow,
@@ -67,18 +68,36 @@ export class OfflineEssayScorer {
     this.clock = options.clock ?? (() => performance.now());
   }
 
-  /** Fits a model on the question's human-scored answers; null when there are too few. */
-  async calibrate(question: QuestionToCalibrate, examples: readonly ScoredExample[]): Promise<CalibratedModel | null> {
+  /**
+   * Fits a model on the question's human-scored answers; null when there are too few. With the
+   * question's `previous` model, examples it already holds keep their vectors (an override adds
+   * one example: only that one is embedded), as long as the embedding model is the same.
+   */
+  async calibrate(
+    question: QuestionToCalibrate,
+    examples: readonly ScoredExample[],
+    previous: CalibratedModel | null = null,
+  ): Promise<CalibratedModel | null> {
     const usable = examples.filter((e) => Number.isFinite(e.score));
     const minExamples = this.options.calibration?.minExamples ?? 20;
     if (usable.length < minExamples) return null;
-    const batch = await this.embedAll(usable.map((e) => e.text));
-    const vectors = await this.questionVectors(question, batch.model);
+    const known = new Map<string, Float32Array>();
+    previous?.examples.forEach((e, i) => known.set(e.text, decodeVector(previous.embedding.vectors[i]!)));
+    let fresh = [...new Set(usable.map((e) => e.text).filter((t) => !known.has(t)))];
+    let batch = fresh.length > 0 ? await this.embedAll(fresh) : undefined;
+    if (batch && previous && batch.model !== previous.embedding.model) {
+      known.clear(); // another embedding model answered: the old vectors are not comparable
+      fresh = [...new Set(usable.map((e) => e.text))];
+      batch = await this.embedAll(fresh);
+    }
+    fresh.forEach((t, i) => known.set(t, batch!.vectors[i]!));
+    const embedding = batch ? { provider: batch.provider, model: batch.model } : previous!.embedding;
+    const vectors = await this.questionVectors(question, embedding.model);
     return fitCalibratedModel(
       question,
       usable,
-      batch.vectors,
-      { provider: batch.provider, model: batch.model },
+      usable.map((e) => known.get(e.text)!),
+      { provider: embedding.provider, model: embedding.model },
       vectors,
       this.options.calibration,
     );

@@ -176,3 +176,27 @@ describe('OfflineEssayScorer', () => {
     expect(r.needs_review).toBe(true);
   });
 });
+
+describe('recalibration', () => {
+  /** The lexical embedding, counting the texts it is asked to embed. */
+  class CountingEmbeddings extends LexicalEmbeddings {
+    texts = 0;
+    override embed(texts: string[]) {
+      this.texts += texts.length;
+      return super.embed(texts);
+    }
+  }
+
+  it('reuses the previous model’s vectors: one new example embeds one text, and fits as a fresh calibration', async () => {
+    const embeddings = new CountingEmbeddings();
+    const scorer = new OfflineEssayScorer(embeddings);
+    const question = { question_id: 'science-evaporation', prompt: evap.prompt, rubric: null };
+    const rows = evap.rows.map((r) => ({ text: r.text, score: r.score }));
+    const previous = await scorer.calibrate(question, rows.slice(0, -1));
+    embeddings.texts = 0;
+    const refitted = await scorer.calibrate(question, rows, previous);
+    expect(embeddings.texts).toBe(1);
+    const fresh = await new OfflineEssayScorer(new LexicalEmbeddings()).calibrate(question, rows);
+    expect(refitted).toEqual(fresh);
+  });
+});
