@@ -53,6 +53,33 @@ export const essayScoresProjection: Projection = {
   },
 };
 
+/** Who scored the essay, and at what cost. */
+interface ScorerColumns {
+  model: string | null;
+  prompt_version: string | null;
+  provider: string | null;
+  degraded: boolean;
+  latency_ms: number | null;
+  cost_cents: number | null;
+  tokens_in: number | null;
+  tokens_out: number | null;
+}
+
+const noScorer = (degraded: boolean): ScorerColumns => ({
+  model: null,
+  prompt_version: null,
+  provider: null,
+  degraded,
+  latency_ms: null,
+  cost_cents: null,
+  tokens_in: null,
+  tokens_out: null,
+});
+
+/**
+ * Writes the essay's row. `scorer: 'keep'` leaves the scorer's columns as they are (an override
+ * changes the score, not who scored it or what that cost).
+ */
 async function upsert(
   client: PoolClient,
   event: Stored<AssessmentEvent>,
@@ -62,25 +89,18 @@ async function upsert(
     revision: number;
     score: number | null;
     max_score: number | null;
-    model: string | null;
-    prompt_version: string | null;
-    provider: string | null;
-    degraded: boolean;
     needs_review: boolean;
-    latency_ms: number | null;
-    cost_cents: number | null;
-    tokens_in: number | null;
-    tokens_out: number | null;
     payload: unknown;
   },
-  /** Columns an override must not touch keep their value (the scorer's cost, model, tokens). */
-  keepScorerColumns = false,
+  scorer: ScorerColumns | 'keep',
 ): Promise<void> {
-  const scorerColumns = keepScorerColumns
-    ? ''
-    : `, model = EXCLUDED.model, prompt_version = EXCLUDED.prompt_version, provider = EXCLUDED.provider,
+  const scorerColumns =
+    scorer === 'keep'
+      ? ''
+      : `, model = EXCLUDED.model, prompt_version = EXCLUDED.prompt_version, provider = EXCLUDED.provider,
        degraded = EXCLUDED.degraded, latency_ms = EXCLUDED.latency_ms, cost_cents = EXCLUDED.cost_cents,
        tokens_in = EXCLUDED.tokens_in, tokens_out = EXCLUDED.tokens_out`;
+  const s = scorer === 'keep' ? noScorer(false) : scorer;
   const assessmentId = event.aggregate_id;
   await client.query(
     `INSERT INTO essay_scores (id, assessment_id, question_snapshot_id, question_id, status, revision, score, max_score,
@@ -102,15 +122,15 @@ async function upsert(
       row.revision,
       row.score,
       row.max_score,
-      row.model,
-      row.prompt_version,
-      row.provider,
-      row.degraded,
+      s.model,
+      s.prompt_version,
+      s.provider,
+      s.degraded,
       row.needs_review,
-      row.latency_ms,
-      row.cost_cents,
-      row.tokens_in,
-      row.tokens_out,
+      s.latency_ms,
+      s.cost_cents,
+      s.tokens_in,
+      s.tokens_out,
       JSON.stringify(row.payload),
       event.version,
       event.occurred_at,
@@ -120,48 +140,52 @@ async function upsert(
 
 async function scored(client: PoolClient, event: Stored<EssayScored>): Promise<void> {
   const d = event.data;
-  await upsert(client, event, {
-    question_id: d.question_id,
-    status: 'scored',
-    revision: d.revision,
-    score: d.score,
-    max_score: d.max_score,
-    model: d.model,
-    prompt_version: d.prompt_version,
-    provider: d.provider,
-    degraded: d.degraded,
-    needs_review: d.needs_review,
-    latency_ms: d.latency_ms,
-    cost_cents: d.cost_cents,
-    tokens_in: d.tokens_in,
-    tokens_out: d.tokens_out,
-    payload: { criteria: d.criteria, rationale: d.explanation, flags: d.flags ?? [], job_key: d.job_key },
-  });
+  await upsert(
+    client,
+    event,
+    {
+      question_id: d.question_id,
+      status: 'scored',
+      revision: d.revision,
+      score: d.score,
+      max_score: d.max_score,
+      needs_review: d.needs_review,
+      payload: { criteria: d.criteria, rationale: d.explanation, flags: d.flags ?? [], job_key: d.job_key },
+    },
+    {
+      model: d.model,
+      prompt_version: d.prompt_version,
+      provider: d.provider,
+      degraded: d.degraded,
+      latency_ms: d.latency_ms,
+      cost_cents: d.cost_cents,
+      tokens_in: d.tokens_in,
+      tokens_out: d.tokens_out,
+    },
+  );
 }
 
 async function scoringFailed(client: PoolClient, event: Stored<EssayScoringFailed>): Promise<void> {
   const d = event.data;
-  await upsert(client, event, {
-    question_id: d.question_id,
-    status: 'failed',
-    revision: d.revision,
-    score: null,
-    max_score: null,
-    model: null,
-    prompt_version: null,
-    provider: null,
-    degraded: true,
-    needs_review: true,
-    latency_ms: null,
-    cost_cents: null,
-    tokens_in: null,
-    tokens_out: null,
-    payload: { failure: { reason: d.reason, attempts: d.attempts }, job_key: d.job_key },
-  });
+  await upsert(
+    client,
+    event,
+    {
+      question_id: d.question_id,
+      status: 'failed',
+      revision: d.revision,
+      score: null,
+      max_score: null,
+      needs_review: true,
+      payload: { failure: { reason: d.reason, attempts: d.attempts }, job_key: d.job_key },
+    },
+    noScorer(true),
+  );
 }
 
 async function overridden(client: PoolClient, event: Stored<EssayScoreOverridden>): Promise<void> {
   const d = event.data;
+  const override = { previous_score: d.previous_score, reason: d.reason, by: event.actor, at: d.overridden_at };
   await upsert(
     client,
     event,
@@ -171,25 +195,10 @@ async function overridden(client: PoolClient, event: Stored<EssayScoreOverridden
       revision: d.revision,
       score: d.score,
       max_score: d.max_score,
-      model: null,
-      prompt_version: null,
-      provider: null,
-      degraded: false,
       needs_review: false,
-      latency_ms: null,
-      cost_cents: null,
-      tokens_in: null,
-      tokens_out: null,
-      payload: {
-        override: {
-          previous_score: d.previous_score,
-          reason: d.reason,
-          by: event.actor,
-          at: d.overridden_at,
-        },
-      },
+      payload: { override },
     },
-    true,
+    'keep',
   );
 }
 
