@@ -82,6 +82,7 @@ import {
   type RuleScoreInput,
   type StudentProfile,
 } from '../../services/processors/recommendations/engine';
+import { seededRandom as rng } from '../../test/support/seededRandom';
 
 const STUDENTS = Number(process.env.BENCH_STUDENTS ?? 600);
 const HISTORY = Number(process.env.BENCH_HISTORY ?? 300);
@@ -138,16 +139,6 @@ interface Role {
 // --------------------------------------------------------------------------------------------
 // deterministic randomness
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(r: () => number, items: readonly T[]): T => items[Math.floor(r() * items.length)]!;
 function sample<T>(r: () => number, items: readonly T[], n: number): T[] {
   const copy = [...items];

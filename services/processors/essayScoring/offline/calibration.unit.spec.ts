@@ -3,20 +3,9 @@ import { quadraticWeightedKappa } from './agreement';
 import { decodeVector, fitCalibratedModel, kernelRow, predict, prepareModel, denseFeatures } from './calibration';
 import { applyCuts, optimiseCuts } from './kernelRidge';
 import { words } from './textFeatures';
+import { seededRandom as rng } from '../../../../test/support/seededRandom';
 
 const embeddings = new LexicalEmbeddings();
-
-/** A seeded PRNG (mulberry32), so the synthetic set is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CONCEPTS = [
   [
