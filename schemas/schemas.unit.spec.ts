@@ -425,6 +425,14 @@ const recommendationsSample = {
     tokens_out: 240,
     cost_cents: 0.031,
     metrics: { total_latency_ms: 5400, gpt_latency_ms: 3100, rag_latency_ms: 42, token_cost_cents: 0.049 },
+    profile: {
+      role_id: '9b2f8c1e-4a7d-4c3b-8e5f-1a2b3c4d5e6f',
+      skills: [
+        { skill: 'kubernetes', proficiency: 0.8, gap: 0 },
+        { skill: 'monitoring', proficiency: 0.3, gap: 0.6 },
+      ],
+      vector: [0, 0.6],
+    },
     job_key: 'recommendations/a/rank',
   },
   metadata: metaFor(recommender, 'r-rank'),

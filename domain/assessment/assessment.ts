@@ -255,6 +255,26 @@ export interface ProcessingMetrics {
   token_cost_cents: number;
 }
 
+/** One role skill of the student's profile, as the ranking saw it. */
+export interface ProfileSkill {
+  skill: string;
+  /** 0..1, from the rule and essay scores linked to the skill. */
+  proficiency: number;
+  /** The role's importance of the skill × the student's shortfall from the target, ≥ 0. */
+  gap: number;
+}
+
+/**
+ * The student's skill profile a ranking used. `vector` is the need vector (the shortfall per
+ * role skill, in the role's skill order): later students of the role are compared by it for
+ * the collaborative signal.
+ */
+export interface StudentSkillProfile {
+  role_id: string;
+  skills: ProfileSkill[];
+  vector: number[];
+}
+
 /**
  * The ranked credentials and their rationales, at most one per assessment; always followed, in
  * the same decision, by AssessmentCompleted. `degraded` is the recommendation stage's own
@@ -279,6 +299,8 @@ export type RecommendationsGenerated = Event<
     /** The rationale writer's cost. */
     cost_cents: number | null;
     metrics: ProcessingMetrics;
+    /** Null in events written before it existed. */
+    profile: StudentSkillProfile | null;
     job_key: string | null;
     generated_at: string;
   }

@@ -25,6 +25,7 @@ import type {
   RecommendationScores,
   RecommendationsGenerated,
   RecommendationSummary,
+  StudentSkillProfile,
 } from './assessment';
 
 /**
@@ -48,7 +49,7 @@ export type RecordEvidence = Command<'RecordEvidence', Omit<EvidenceRetrieved['d
  */
 export type RecordRecommendations = Command<
   'RecordRecommendations',
-  Omit<RecommendationsGenerated['data'], 'generated_at'>
+  Omit<RecommendationsGenerated['data'], 'generated_at' | 'profile'> & { profile?: StudentSkillProfile | null }
 >;
 
 /** A processor (a permanent impossibility, a timeout) or an admin gives up on the assessment. */
@@ -82,6 +83,7 @@ export const MAX_SNIPPET_LENGTH = 4000;
 export const MAX_RECOMMENDATION_ITEMS = 50;
 export const MAX_SUMMARY_ENTRIES = 20;
 export const MAX_FEEDBACK_COMMENTS_LENGTH = 2000;
+export const MAX_PROFILE_SKILLS = 100;
 export const acceptanceStatuses: readonly AcceptanceStatus[] = ['accepted', 'rejected', 'pending'];
 
 /** The recommendation id of an assessment (one recommendation per assessment). */
@@ -280,6 +282,7 @@ export function recordRecommendations(command: RecordRecommendations, state: Ass
         tokens_out: optionalCount(data.tokens_out, 'tokens_out'),
         cost_cents: optionalAmount(data.cost_cents, 'cost_cents'),
         metrics: metricsOf(data.metrics),
+        profile: profileOf(data.profile),
         job_key: data.job_key ?? null,
         generated_at: now,
       },
@@ -377,6 +380,27 @@ function metricsOf(input: unknown): ProcessingMetrics {
     rag_latency_ms: optionalCount(m.rag_latency_ms, 'metrics.rag_latency_ms'),
     token_cost_cents: requireAmount(m.token_cost_cents, 'metrics.token_cost_cents'),
   };
+}
+
+function profileOf(input: unknown): StudentSkillProfile | null {
+  if (input === undefined || input === null) return null;
+  const code = 'INVALID_RECOMMENDATIONS';
+  const p = requireObject(input, 'profile', code);
+  const skills = requireList(p.skills, 'profile.skills', code, MAX_PROFILE_SKILLS).map((entry, i) => {
+    const s = requireObject(entry, `profile.skills[${i}]`, code);
+    return {
+      skill: requireText(s.skill, `profile.skills[${i}].skill`, { code, maxLength: 200 }),
+      proficiency: requireNumberIn(s.proficiency, `profile.skills[${i}].proficiency`, code, 0, 1),
+      gap: requireNumberIn(s.gap, `profile.skills[${i}].gap`, code, 0, 1000),
+    };
+  });
+  const vector = requireList(p.vector, 'profile.vector', code, MAX_PROFILE_SKILLS).map((x, i) =>
+    requireNumberIn(x, `profile.vector[${i}]`, code, -1000, 1000),
+  );
+  if (vector.length !== skills.length) {
+    fail(code, 'profile.vector', `must have one value per profile skill (${skills.length}), got ${vector.length}.`);
+  }
+  return { role_id: requireUuid(p.role_id, 'profile.role_id', code), skills, vector };
 }
 
 // --- FailAssessment --------------------------------------------------------------------------

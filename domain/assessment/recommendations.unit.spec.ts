@@ -151,6 +151,15 @@ const items = [
   }),
 ];
 
+const profile = {
+  role_id: '7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d',
+  skills: [
+    { skill: 'kubernetes', proficiency: 0.9, gap: 0 },
+    { skill: 'monitoring', proficiency: 0.25, gap: 0.67 },
+  ],
+  vector: [0, 0.67],
+};
+
 function recommend(
   overrides: Partial<RecordRecommendations['data']> = {},
   actor: Actor = system,
@@ -170,6 +179,7 @@ function recommend(
       tokens_out: 200,
       cost_cents: 0.03,
       metrics: { total_latency_ms: 5000, gpt_latency_ms: 3000, rag_latency_ms: 40, token_cost_cents: 0.05 },
+      profile,
       job_key: 'recommendations:a:rank',
       ...overrides,
     },
@@ -311,6 +321,7 @@ describe('Recommendations', () => {
               tokens_out: 200,
               cost_cents: 0.03,
               metrics: { total_latency_ms: 5000, gpt_latency_ms: 3000, rag_latency_ms: 40, token_cost_cents: 0.05 },
+              profile,
               job_key: 'recommendations:a:rank',
               generated_at: later,
             },
@@ -467,6 +478,19 @@ describe('Recommendations', () => {
       given(withEvidence)
         .when(recommend({ recommendation_id: 'reco-1' }))
         .thenThrows('INVALID_COMMAND', { details: { field: 'recommendation_id' } });
+    });
+
+    test('the profile, when given, has one need-vector value per skill; absent, it is recorded as null', () => {
+      given(withEvidence)
+        .when(recommend({ profile: { ...profile, vector: [0] } }))
+        .thenThrows('INVALID_RECOMMENDATIONS', { details: { field: 'profile.vector' } });
+      given(withEvidence)
+        .when(recommend({ profile: { ...profile, skills: [{ skill: 'kubernetes', proficiency: 1.5, gap: 0 }] } }))
+        .thenThrows('INVALID_RECOMMENDATIONS', { details: { field: 'profile.skills[0].proficiency' } });
+      const [generated] = given(withEvidence)
+        .when(recommend({ profile: undefined }))
+        .thenEvents();
+      expect(generated).toMatchObject({ type: 'RecommendationsGenerated', data: { profile: null } });
     });
 
     test('the summary needs a text or a list entry; metrics need a total latency', () => {
