@@ -1,21 +1,12 @@
-import { performance } from 'node:perf_hooks';
 import type OpenAI from 'openai';
-import { createOpenAiClient, type OpenAiCallOptions } from '../../openai/client';
+import type { OpenAiCallOptions } from '../../openai/client';
+import type { PriceTable } from '../../openai/pricing';
+import type { ProviderAttemptError, BreakerState } from '../../openai/resilience';
+import { StructuredChat } from '../../openai/structuredChat';
 import type { EssayRubric } from '../../../../domain/assessment/rubric';
 import type { EssayScoreResult, EssayToScore } from '../essayScore';
-import { costCents, defaultPrices, parsePriceTable, type PriceTable } from './pricing';
 import { buildMessages, PROMPT_VERSION } from './prompt';
 import { interpretReply, REPLY_SCHEMA_NAME, replySchema, type InterpretedReply } from './replySchema';
-import {
-  ConsecutiveFailureBreaker,
-  ProviderAttemptError,
-  retryPolicy,
-  sumUsage,
-  withRetries,
-  type BreakerState,
-  type RetryPolicy,
-  type TokenUsage,
-} from '../../openai/resilience';
 
 /**
  * Essay scoring by an LLM: OpenAI chat completions (or any OpenAI-compatible server) through the
@@ -66,49 +57,17 @@ export interface LlmScoreOutcome {
   attempt_latency_ms: number;
 }
 
-interface AttemptResult {
-  reply: InterpretedReply;
-  model: string;
-  usage: TokenUsage;
-  latencyMs: number;
-}
-
 export class LlmEssayScorer {
   readonly provider = LLM_PROVIDER;
   readonly model: string;
-  private readonly timeoutMs: number;
-  private readonly client: OpenAI;
-  private readonly policy: RetryPolicy;
-  private readonly breaker: ConsecutiveFailureBreaker;
-  private readonly prices: PriceTable;
+  private readonly chat: StructuredChat;
   private readonly maxOutputTokens: number;
-  private readonly unpricedModelsWarned = new Set<string>();
 
-  constructor(private readonly options: LlmEssayScorerOptions) {
+  constructor(options: LlmEssayScorerOptions) {
     if (!options.apiKey) throw new RangeError('LlmEssayScorer needs an API key');
     this.model = options.model ?? DEFAULT_LLM_MODEL;
-    this.timeoutMs = options.timeoutMs ?? 30_000;
-    this.client = createOpenAiClient({ apiKey: options.apiKey, baseURL: options.baseURL, timeoutMs: this.timeoutMs });
-    this.policy = retryPolicy({
-      maxAttempts: options.maxAttempts,
-      baseDelayMs: options.retryBaseMs,
-      maxDelayMs: options.retryMaxWaitMs,
-    });
-    this.prices =
-      options.prices === undefined
-        ? defaultPrices
-        : typeof options.prices === 'string'
-          ? parsePriceTable(options.prices)
-          : options.prices;
+    this.chat = new StructuredChat({ ...options, name: `${LLM_PROVIDER}-chat` });
     this.maxOutputTokens = options.maxOutputTokens ?? 2000;
-    this.breaker = new ConsecutiveFailureBreaker(
-      `${LLM_PROVIDER}-chat`,
-      { failureThreshold: options.breakerFailures, resetTimeoutMs: options.breakerResetMs },
-      {
-        onStateChange: (state) =>
-          options.logger?.warn({ breaker: `${LLM_PROVIDER}-chat`, state }, 'llm circuit breaker'),
-      },
-    );
   }
 
   /** Scores one essay (see the class comment for the failure types). */
@@ -122,71 +81,44 @@ export class LlmEssayScorer {
     if (!(Number.isFinite(essay.max_score) && essay.max_score >= 0)) {
       throw new RangeError(`max_score must be a number >= 0 (got ${essay.max_score})`);
     }
-    const started = performance.now();
-    const { signal } = options;
-    const body = this.requestBody(essay, rubric);
-    const { value, attempts, failures } = await this.breaker.fire(() =>
-      withRetries(() => this.attempt(body, rubric, essay.text, signal), {
-        provider: LLM_PROVIDER,
-        policy: this.policy,
-        signal,
-        timeoutMs: this.timeoutMs,
-        ...(this.options.random ? { random: this.options.random } : {}),
-        onRetry: ({ attempt, failure, waitMs }) =>
-          this.options.logger?.warn(
-            {
-              question_id: essay.question_id,
-              attempt,
-              kind: failure.kind,
-              status: failure.status,
-              wait_ms: waitMs,
-            },
-            'llm essay scoring attempt failed; retrying',
-          ),
-      }),
+    const outcome = await this.chat.call(
+      this.requestBody(essay, rubric),
+      (content, usage) => interpretReply(content, rubric, essay.text, usage),
+      { signal: options.signal, logFields: { question_id: essay.question_id } },
     );
-    const failedUsage = sumUsage(failures);
-    const usage = {
-      tokens_in: value.usage.tokens_in + failedUsage.tokens_in,
-      tokens_out: value.usage.tokens_out + failedUsage.tokens_out,
-    };
-    const cost = costCents(this.prices, [value.model, this.model], usage);
-    if (!cost.known && !this.unpricedModelsWarned.has(value.model)) {
-      this.unpricedModelsWarned.add(value.model);
-      this.options.logger?.warn({ model: value.model }, 'no price for this model in LLM_PRICES; cost recorded as 0');
-    }
+    const reply = outcome.value;
     const result: EssayScoreResult = {
-      score: weightedScore(rubric, value.reply, essay.max_score),
+      score: weightedScore(rubric, reply, essay.max_score),
       max_score: essay.max_score,
-      criteria: value.reply.criteria,
-      rationale: value.reply.rationale,
+      criteria: reply.criteria,
+      rationale: reply.rationale,
       provider: LLM_PROVIDER,
-      model: value.model,
+      model: outcome.model,
       prompt_version: PROMPT_VERSION,
       degraded: false,
       flags: [],
       needs_review: false,
-      tokens_in: usage.tokens_in,
-      tokens_out: usage.tokens_out,
-      cost_cents: cost.cents,
-      latency_ms: Math.round(performance.now() - started),
+      tokens_in: outcome.usage.tokens_in,
+      tokens_out: outcome.usage.tokens_out,
+      cost_cents: outcome.cost_cents,
+      latency_ms: outcome.latency_ms,
     };
     return {
       result,
-      attempts,
-      failed_attempts: failures.map((f) => f.kind),
-      cost_known: cost.known,
-      attempt_latency_ms: Math.round(value.latencyMs),
+      attempts: outcome.attempts,
+      failed_attempts: outcome.failed_attempts,
+      cost_known: outcome.cost_known,
+      attempt_latency_ms: outcome.attempt_latency_ms,
     };
   }
 
   /** For health checks and metrics. */
   breakerState(): BreakerState {
-    return this.breaker.state();
+    return this.chat.breakerState();
   }
 
   async close(): Promise<void> {
-    this.breaker.shutdown();
+    this.chat.close();
   }
 
   private requestBody(essay: EssayToScore, rubric: EssayRubric): OpenAI.Chat.ChatCompletionCreateParamsNonStreaming {
@@ -201,34 +133,6 @@ export class LlmEssayScorer {
         json_schema: { name: REPLY_SCHEMA_NAME, strict: true, schema: replySchema(rubric) },
       },
     };
-  }
-
-  private async attempt(
-    body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
-    rubric: EssayRubric,
-    essayText: string,
-    signal: AbortSignal | undefined,
-  ): Promise<AttemptResult> {
-    const started = performance.now();
-    const completion = await this.client.chat.completions.create(body, signal ? { signal } : {});
-    const latencyMs = performance.now() - started;
-    const usage: TokenUsage = {
-      tokens_in: completion.usage?.prompt_tokens ?? 0,
-      tokens_out: completion.usage?.completion_tokens ?? 0,
-    };
-    const choice = completion.choices?.[0];
-    if (!choice) throw new ProviderAttemptError('malformed_reply', 'reply has no choices', true, { usage });
-    if (choice.message.refusal) {
-      throw new ProviderAttemptError('refusal', 'the model refused to score the essay', false, { usage });
-    }
-    if (choice.finish_reason === 'content_filter') {
-      throw new ProviderAttemptError('refusal', 'the reply was stopped by a content filter', false, { usage });
-    }
-    if (choice.finish_reason === 'length') {
-      throw new ProviderAttemptError('truncated', 'the reply was cut off at the token limit', true, { usage });
-    }
-    const reply = interpretReply(choice.message.content, rubric, essayText, usage);
-    return { reply, model: completion.model || body.model, usage, latencyMs };
   }
 }
 

@@ -4,7 +4,7 @@ import type { EssayRubric } from '../../../../domain/assessment/rubric';
 import { startFakeOpenAI, type ChatRequestBody, type FakeOpenAI } from '../../../../test/support/fakeOpenAI';
 import type { EssayToScore } from '../essayScore';
 import { LlmEssayScorer, LlmNotApplicableError, type LlmEssayScorerOptions } from './llmEssayScorer';
-import { InvalidPriceTableError, parsePriceTable } from './pricing';
+import { InvalidPriceTableError, parsePriceTable } from '../../openai/pricing';
 import { PROMPT_VERSION } from './prompt';
 import { CircuitOpenError, ProviderAbortedError, ProviderCallFailedError } from '../../openai/resilience';
 
