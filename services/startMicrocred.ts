@@ -12,7 +12,9 @@ import { MessageCodec } from './messaging/messageCodec';
 import type { Config } from './platform/config';
 import { checkReadiness } from './platform/health';
 import { createPlatform, type Platform } from './platform/platform';
-import { startProcessors } from './processors/startProcessors';
+import type { Embeddings } from './processors/embeddings/embeddings';
+import { createProcessEmbeddings, startProcessors } from './processors/startProcessors';
+import { SearchProjectionRunner } from '../projections/search/searchProjectionRunner';
 import { kafkaAssessmentReplay } from './replay/logSource';
 
 export interface RunningMicrocred {
@@ -25,8 +27,9 @@ export interface RunningMicrocred {
 
 /**
  * Builds and starts the parts of microcred that `config.ROLES` names: `deciders` (the only
- * writers of events), `processors` (essay scoring), `projections` (read models) and `api` (HTTP). Bootstraps topics,
- * schemas and migrations first. Used by the process entry point and by the tests.
+ * writers of events), `processors` (essay scoring, recommendations), `projections` (read models and
+ * the search indexes) and `api` (HTTP). Bootstraps topics, schemas and migrations first. Used by
+ * the process entry point and by the tests.
  */
 export async function startMicrocred(config: Config, name = 'app'): Promise<RunningMicrocred> {
   const platform = await createPlatform(config, name);
@@ -41,16 +44,26 @@ export async function startMicrocred(config: Config, name = 'app'): Promise<Runn
     logger.info('deciders started');
     stops.push(() => Promise.all(deciders.map((r) => r.stop())).then(() => undefined));
   }
+  // One embedding model per process, for the processors and the search projection.
+  let embeddings: Embeddings | undefined;
+  if (config.ROLES.includes('processors') || config.ROLES.includes('projections')) {
+    embeddings = await createProcessEmbeddings(platform);
+    const model = embeddings;
+    stops.push(() => model.close());
+  }
   if (config.ROLES.includes('processors')) {
-    const processors = await startProcessors(platform, codec);
+    const processors = await startProcessors(platform, codec, embeddings!);
     logger.info({ llm: processors.llm !== null }, 'processors started');
     stops.unshift(processors.stop);
   }
   if (config.ROLES.includes('projections')) {
-    const runners = allProjections.map((p) => new ProjectionRunner(platform, codec, p));
+    const runners = [
+      ...allProjections.map((p) => new ProjectionRunner(platform, codec, p)),
+      new SearchProjectionRunner(platform, codec, embeddings!),
+    ];
     await Promise.all(runners.map((r) => r.start()));
     logger.info('projections started');
-    stops.push(() => Promise.all(runners.map((r) => r.stop())).then(() => undefined));
+    stops.splice(-1, 0, () => Promise.all(runners.map((r) => r.stop())).then(() => undefined));
   }
   let server: Server | undefined;
   const background = new AbortController();

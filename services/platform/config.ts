@@ -94,6 +94,19 @@ const schema = z.object({
   PROCESSOR_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(1000),
   PROCESSOR_RETRY_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(300_000),
   PROCESSOR_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
+  /**
+   * A submitted assessment still awaiting async work this long after submission is failed with
+   * a reason (the backstop behind the jobs' own attempts and timeouts: nothing waits forever).
+   */
+  ASYNC_DEADLINE_MS: z.coerce.number().int().min(1000).max(604_800_000).default(1_800_000),
+  /** How often the deadline is checked. */
+  ASYNC_DEADLINE_CHECK_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+
+  // --- Recommendations ---------------------------------------------------------------------------
+  /** Credentials in a result. */
+  RECOMMENDATIONS_PER_RESULT: z.coerce.number().int().min(1).max(50).default(5),
+  /** Evidence passages recorded per assessment (the traces rationales may cite). */
+  EVIDENCE_TRACES_PER_RESULT: z.coerce.number().int().min(1).max(100).default(16),
 
   // --- AI providers ----------------------------------------------------------------------------
   /** Without a key (and base URL) essays are scored by the offline scorer, marked degraded. */

@@ -11,10 +11,19 @@ import { essayScoringProcessor } from './essayScoring/essayScoringProcessor';
 import { CalibrationCache } from './essayScoring/examples';
 import { LlmEssayScorer } from './essayScoring/llm/llmEssayScorer';
 import { OfflineEssayScorer } from './essayScoring/offline/offlineScorer';
+import { AsyncDeadline } from './recommendations/asyncDeadline';
+import { CandidateSource } from './recommendations/candidates';
+import { EvidenceRetriever } from './recommendations/evidenceRetriever';
+import { passageVectorsFrom } from './recommendations/passageVectors';
+import { RationaleWriter } from './recommendations/llm/rationaleWriter';
+import { recommendationProcessor } from './recommendations/recommendationProcessor';
+import { Recommender } from './recommendations/recommender';
+import { StudentNeedsBuilder } from './recommendations/studentNeeds';
 import { ProcessorRuntime, type ProcessorOptions } from './runtime/processor';
+import { createRetrieval } from '../../projections/search/retrieval';
+import { searchAliases } from '../../projections/search/indexes';
 
 export interface RunningProcessors {
-  embeddings: Embeddings;
   llm: LlmEssayScorer | null;
   stop: () => Promise<void>;
 }
@@ -46,17 +55,15 @@ function openAiSettings(config: Config) {
 }
 
 /**
- * The processors of this process (essay scoring), with their providers: embeddings (MiniLM,
- * or OpenAI when configured, with the lexical fallback last), the LLM scorer when an API key is
- * set, and the offline scorer. Reports go through a command client of their own.
+ * The embeddings of this process: MiniLM, or OpenAI when configured, with the lexical fallback
+ * last. Shared by the processors and the search projection (one model in memory).
  */
-export async function startProcessors(platform: Platform, codec: MessageCodec): Promise<RunningProcessors> {
+export async function createProcessEmbeddings(platform: Platform): Promise<Embeddings> {
   const { config, logger } = platform;
-  const openAi = config.OPENAI_API_KEY !== undefined;
-  const embeddings = await createEmbeddings({
+  return createEmbeddings({
     modelDir: config.MINILM_MODEL_DIR ?? miniLmModelDir(process.env),
     intraOpThreads: config.EMBEDDING_THREADS,
-    ...(openAi && config.EMBEDDINGS_PROVIDER === 'openai'
+    ...(config.OPENAI_API_KEY !== undefined && config.EMBEDDINGS_PROVIDER === 'openai'
       ? {
           openai: new OpenAiEmbeddings({
             ...openAiSettings(config),
@@ -67,10 +74,29 @@ export async function startProcessors(platform: Platform, codec: MessageCodec): 
       : {}),
     logger,
   });
+}
+
+/**
+ * The processors of this process: essay scoring (the LLM scorer when an API key is set, and the
+ * offline scorer) and recommendations (evidence from the search indexes, the ranking, and
+ * rationales by the LLM when there is one), plus the async deadline. Reports go through a
+ * command client of their own.
+ */
+export async function startProcessors(
+  platform: Platform,
+  codec: MessageCodec,
+  embeddings: Embeddings,
+): Promise<RunningProcessors> {
+  const { config, logger } = platform;
+  const openAi = config.OPENAI_API_KEY !== undefined;
   const llm = openAi
     ? new LlmEssayScorer({ ...openAiSettings(config), model: config.LLM_MODEL, prices: config.LLM_PRICES, logger })
     : null;
-  if (!llm) logger.warn('OPENAI_API_KEY is not set: essays are scored by the offline scorer (degraded)');
+  if (!llm) {
+    logger.warn(
+      'OPENAI_API_KEY is not set: essays are scored by the offline scorer and rationales composed (degraded)',
+    );
+  }
   const offline = new OfflineEssayScorer(embeddings, {
     calibration: { minExamples: config.ESSAY_CALIBRATION_MIN_EXAMPLES },
   });
@@ -81,17 +107,43 @@ export async function startProcessors(platform: Platform, codec: MessageCodec): 
   );
   const scorer = new EssayScorer({ llm, offline, calibration, embeddings, logger });
 
+  const writer = openAi
+    ? new RationaleWriter({ ...openAiSettings(config), model: config.LLM_MODEL, prices: config.LLM_PRICES, logger })
+    : null;
+  const needs = new StudentNeedsBuilder(embeddings);
+  const candidates = new CandidateSource({ pool: platform.pool, embeddings });
+  const indexes = searchAliases(config.KAFKA_TOPIC_PREFIX);
+  const retrieval = createRetrieval(platform.elasticsearch, indexes);
+  const passageVectors = passageVectorsFrom(platform.elasticsearch, indexes.evidence);
+  const retriever = new EvidenceRetriever(
+    { retrieval, embeddings, needs, candidates, passageVectors },
+    { maxTraces: config.EVIDENCE_TRACES_PER_RESULT },
+  );
+  const recommender = new Recommender(
+    { embeddings, needs, candidates, writer, logger },
+    { perResult: config.RECOMMENDATIONS_PER_RESULT },
+  );
+
   const client = await createCommandClient(platform, codec, 'processors');
   const deps = { platform, codec, bus: client.bus, options: processorOptions(config) };
-  const runtimes = [new ProcessorRuntime(essayScoringProcessor(scorer), deps)];
+  const runtimes = [
+    new ProcessorRuntime(essayScoringProcessor(scorer), deps),
+    new ProcessorRuntime(recommendationProcessor({ pool: platform.pool, retriever, recommender }), deps),
+  ];
   await Promise.all(runtimes.map((r) => r.start()));
+  const deadline = new AsyncDeadline(
+    { pool: platform.pool, bus: client.bus, logger, scope: config.KAFKA_TOPIC_PREFIX },
+    { deadlineMs: config.ASYNC_DEADLINE_MS, checkEveryMs: config.ASYNC_DEADLINE_CHECK_MS },
+  );
+  deadline.start();
   return {
-    embeddings,
     llm,
     stop: async () => {
+      await deadline.stop();
       await Promise.allSettled(runtimes.map((r) => r.stop()));
       await client.stop();
-      await Promise.allSettled([embeddings.close(), llm?.close()]);
+      writer?.close();
+      await llm?.close();
     },
   };
 }

@@ -410,7 +410,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     let usage: Usage | undefined;
     switch (behaviour.kind) {
       case 'reply':
-        content = JSON.stringify(scoringReply(body, behaviour));
+        content = JSON.stringify(
+          body.response_format?.json_schema?.name === RATIONALE_SCHEMA
+            ? rationaleReply(body)
+            : scoringReply(body, behaviour),
+        );
         usage = behaviour.usage;
         break;
       case 'content':
@@ -797,6 +801,49 @@ function perturb(s: string): string {
  * (`properties.criteria.properties`), the band picked from its `band.enum`, evidence quoting a
  * sentence of the essay (criterion i quotes sentence i, cycling).
  */
+/** The rationale writer's schema name (services/processors/recommendations/llm/rationaleReply.ts). */
+const RATIONALE_SCHEMA = 'recommendation_rationales';
+
+/**
+ * A valid rationale reply built from the request's schema: per credential label, a sentence
+ * citing one of the passage labels the schema allows (in turn), the summary citing the first.
+ */
+export function rationaleReply(body: ChatRequestBody): unknown {
+  interface Citations {
+    items?: { enum?: string[] };
+  }
+  const schema = body.response_format?.json_schema?.schema as
+    | {
+        properties?: {
+          items?: { properties?: Record<string, { properties?: { citations?: Citations } }> };
+          summary?: { properties?: { citations?: Citations } };
+        };
+      }
+    | undefined;
+  const labels = Object.keys(schema?.properties?.items?.properties ?? {});
+  const passages = schema?.properties?.summary?.properties?.citations?.items?.enum ?? [];
+  const cite = (i: number): string[] => (passages.length > 0 ? [passages[i % passages.length]!] : []);
+  const marker = (i: number): string =>
+    cite(i)
+      .map((l) => ` [${l}]`)
+      .join('');
+  return {
+    summary: {
+      text: `A fake summary from the fake OpenAI server${marker(0)}.`,
+      strengths: ['a fake strength'],
+      gaps: ['a fake gap'],
+      next_steps: ['a fake next step'],
+      citations: cite(0),
+    },
+    items: Object.fromEntries(
+      labels.map((label, i) => [
+        label,
+        { rationale: `A fake rationale for ${label} from the fake OpenAI server${marker(i)}.`, citations: cite(i) },
+      ]),
+    ),
+  };
+}
+
 export function scoringReply(
   body: ChatRequestBody,
   options: { choose?: BandChoice; perturbQuotes?: boolean },

@@ -1,7 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { compileAgainstContract } from '../../services/api/openapi/contract';
 import { openApiDocument } from '../../services/api/openapi/document';
+import { deleteSearchIndexes } from '../../projections/search/indexes';
 import { loadConfig, type Config } from '../../services/platform/config';
+import { createElasticsearch } from '../../services/platform/elasticsearch';
 import { startMicrocred, type RunningMicrocred } from '../../services/startMicrocred';
 import { eventually } from './platform';
 
@@ -115,7 +117,12 @@ export async function startTestSystem(overrides: Record<string, string> = {}): P
       if (!token) throw new Error(`logging in ${email} failed`);
       return { userId: (res.body as { user_id: string }).user_id, token, email };
     },
-    stop: () => running.stop(),
+    async stop() {
+      await running.stop();
+      // The search indexes of this system's prefix (topics and groups are the prefix's own too).
+      const es = createElasticsearch(config.ELASTICSEARCH_URL);
+      await deleteSearchIndexes(es, config.KAFKA_TOPIC_PREFIX).finally(() => es.close());
+    },
   };
 }
 

@@ -88,6 +88,28 @@ export class JobIntake<P extends object> {
     );
   }
 
+  /**
+   * Sets one value deep in a waiting job's payload (`path` of keys; every key but the last must
+   * exist), so that a map the events fill in one entry at a time is not rewritten whole.
+   */
+  async set(key: string, path: readonly string[], value: unknown): Promise<void> {
+    await this.client.query(
+      `UPDATE async_jobs SET payload = jsonb_set(payload, $3::text[], $4::jsonb, true), updated_at = NOW()
+       WHERE scope = $1 AND job_key = $2 AND status = 'waiting'`,
+      [this.scope, key, path, JSON.stringify(value)],
+    );
+  }
+
+  /** One job of this type, whatever its status, or undefined. */
+  async find(key: string): Promise<Job<P> | undefined> {
+    const { rows } = await this.client.query<JobRow>(
+      `SELECT id, job_key, job_type, assessment_id, status, attempts, payload FROM async_jobs
+       WHERE scope = $1 AND job_key = $2 AND job_type = $3`,
+      [this.scope, key, this.jobType],
+    );
+    return rows[0] && toJob<P>(rows[0]);
+  }
+
   /** The waiting jobs of an assessment. */
   async waiting(assessmentId: string): Promise<Job<P>[]> {
     const { rows } = await this.client.query<JobRow>(

@@ -1,0 +1,92 @@
+import type { Pool } from 'pg';
+import { listCredentials, type CredentialView } from '../../../projections/catalog/queries';
+import { priorStudentsOf } from '../../../projections/recommendations/queries';
+import { credentialText } from '../../../projections/search/documents';
+import type { Embeddings } from '../embeddings/embeddings';
+import { rankCredentials, type CandidateCredential, type PriorStudent, type RankedCredential } from './engine';
+import type { AssessmentFacts } from './assessmentFacts';
+import type { StudentNeeds } from './studentNeeds';
+
+/**
+ * The candidates a student's credentials are ranked from: every active credential of the
+ * catalog (retired ones never take part), each with its vector (title, description and skills,
+ * as the search index embeds them; kept per credential revision and embedding model), and the
+ * earlier students of the role with their feedback, for the collaborative signal.
+ */
+export interface Ranking {
+  ranked: RankedCredential[];
+  candidates: CandidateCredential[];
+  /** Earlier students of the role that took part in the collaborative signal. */
+  history: number;
+}
+
+const MAX_CATALOG = 1000;
+
+export class CandidateSource {
+  private readonly vectors = new Map<string, { model: string; vector: Float32Array }>();
+
+  constructor(private readonly deps: { pool: Pool; embeddings: Embeddings; historyLimit?: number }) {}
+
+  async rank(
+    facts: AssessmentFacts,
+    needs: StudentNeeds,
+    needsVector: Float32Array,
+    needsModel: string,
+    limit: number,
+    signal?: AbortSignal,
+  ): Promise<Ranking> {
+    const [candidates, history] = await Promise.all([
+      this.candidates(needsModel, signal),
+      priorStudentsOf(this.deps.pool, facts.role_id, {
+        limit: this.deps.historyLimit ?? 2000,
+        excludeAssessmentId: facts.assessment_id,
+      }) as Promise<PriorStudent[]>,
+    ]);
+    const ranked = rankCredentials(needs.profile, candidates, history, needs.vocabulary, {
+      needsVector,
+      limit,
+    });
+    return { ranked, candidates, history: history.length };
+  }
+
+  /** The ids of the `n` credentials the ranking puts first for this student. */
+  async topCandidates(
+    facts: AssessmentFacts,
+    needs: StudentNeeds,
+    needsVector: Float32Array,
+    needsModel: string,
+    n: number,
+    signal?: AbortSignal,
+  ): Promise<string[]> {
+    const { ranked } = await this.rank(facts, needs, needsVector, needsModel, n, signal);
+    return ranked.map((r) => r.credential_id);
+  }
+
+  private async candidates(model: string, signal?: AbortSignal): Promise<CandidateCredential[]> {
+    const { items } = await listCredentials(this.deps.pool, { page: 1, pageSize: MAX_CATALOG });
+    const key = (c: CredentialView) => `${c.credential_id}@${c.updated_at}`;
+    const missing = items.filter((c) => this.vectors.get(key(c))?.model !== model);
+    if (missing.length > 0) {
+      const batch = await this.deps.embeddings.embed(
+        missing.map((c) => credentialText({ title: c.title, description: c.description ?? '', skills: c.skills })),
+        signal ? { signal } : {},
+      );
+      if (batch.model !== model) {
+        throw new Error(`embedding model changed mid-ranking (${model} → ${batch.model}); retrying`);
+      }
+      missing.forEach((c, i) => this.vectors.set(key(c), { model: batch.model, vector: batch.vectors[i]! }));
+      // Forget revisions and credentials no longer in the catalog.
+      const live = new Set(items.map(key));
+      for (const k of this.vectors.keys()) if (!live.has(k)) this.vectors.delete(k);
+    }
+    return items.map((c) => ({
+      credential_id: c.credential_id,
+      title: c.title,
+      description: c.description ?? '',
+      skills: c.skills,
+      provider: c.provider,
+      status: 'active' as const,
+      vector: this.vectors.get(key(c))!.vector,
+    }));
+  }
+}
