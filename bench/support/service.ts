@@ -101,7 +101,13 @@ export async function registerStudents(service: BenchService, count: number): Pr
     for (let i = 0; i < 5 && reg.status === 202; i++)
       reg = await service.http('POST', '/auth/register', { email, password });
     if (reg.status !== 201) throw new Error(`register: ${reg.status} ${JSON.stringify(reg.body)}`);
-    const tok = await service.http('POST', '/auth/token', { email, password });
+    // The login reads the users read model, which may not have the new student yet.
+    let tok = await service.http('POST', '/auth/token', { email, password });
+    for (let i = 0; i < 40 && tok.status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      tok = await service.http('POST', '/auth/token', { email, password });
+    }
+    if (tok.status !== 200) throw new Error(`login: ${tok.status} ${JSON.stringify(tok.body)}`);
     tokens.push(tok.body.access_token as string);
   });
   return tokens;

@@ -14,7 +14,7 @@ import { OfflineEssayScorer } from './essayScoring/offline/offlineScorer';
 import { AsyncDeadline } from './recommendations/asyncDeadline';
 import { CandidateSource } from './recommendations/candidates';
 import { EvidenceRetriever } from './recommendations/evidenceRetriever';
-import { passageVectorsFrom } from './recommendations/passageVectors';
+import { storedVectorsFrom } from './recommendations/storedVectors';
 import { RationaleWriter } from './recommendations/llm/rationaleWriter';
 import { recommendationProcessor } from './recommendations/recommendationProcessor';
 import { Recommender } from './recommendations/recommender';
@@ -111,16 +111,16 @@ export async function startProcessors(
     ? new RationaleWriter({ ...openAiSettings(config), model: config.LLM_MODEL, prices: config.LLM_PRICES, logger })
     : null;
   const needs = new StudentNeedsBuilder(embeddings);
-  const candidates = new CandidateSource({ pool: platform.pool, embeddings });
   const indexes = searchAliases(config.KAFKA_TOPIC_PREFIX);
   const retrieval = createRetrieval(platform.elasticsearch, indexes);
-  const passageVectors = passageVectorsFrom(platform.elasticsearch, indexes.evidence);
+  const stored = storedVectorsFrom(platform.elasticsearch, indexes);
+  const candidates = new CandidateSource({ pool: platform.pool, embeddings, stored });
   const retriever = new EvidenceRetriever(
-    { retrieval, embeddings, needs, candidates, passageVectors },
+    { retrieval, embeddings, needs, candidates, stored },
     { maxTraces: config.EVIDENCE_TRACES_PER_RESULT },
   );
   const recommender = new Recommender(
-    { embeddings, needs, candidates, writer, logger },
+    { needs, candidates, writer, logger },
     { perResult: config.RECOMMENDATIONS_PER_RESULT },
   );
 

@@ -5,11 +5,13 @@ import { credentialText } from '../../../projections/search/documents';
 import type { Embeddings } from '../embeddings/embeddings';
 import { rankCredentials, type CandidateCredential, type PriorStudent, type RankedCredential } from './engine';
 import type { AssessmentFacts } from './assessmentFacts';
+import type { StoredVectors } from './storedVectors';
 import type { StudentNeeds } from './studentNeeds';
 
 /**
- * The candidates a student's credentials are ranked from: every active credential of the
- * catalog (retired ones never take part), each with its vector (title, description and skills,
+ * The candidates a student's credentials are ranked from: the active credentials of the catalog
+ * that teach at least one of the role's skills (by name or synonym; retired ones never take
+ * part), each with its vector (title, description and skills,
  * as the search index embeds them; kept per credential revision and embedding model), and the
  * earlier students of the role with their feedback, for the collaborative signal.
  */
@@ -25,7 +27,9 @@ const MAX_CATALOG = 1000;
 export class CandidateSource {
   private readonly vectors = new Map<string, { model: string; vector: Float32Array }>();
 
-  constructor(private readonly deps: { pool: Pool; embeddings: Embeddings; historyLimit?: number }) {}
+  constructor(
+    private readonly deps: { pool: Pool; embeddings: Embeddings; stored: StoredVectors; historyLimit?: number },
+  ) {}
 
   async rank(
     facts: AssessmentFacts,
@@ -42,11 +46,16 @@ export class CandidateSource {
         excludeAssessmentId: facts.assessment_id,
       }) as Promise<PriorStudent[]>,
     ]);
-    const ranked = rankCredentials(needs.profile, candidates, history, needs.vocabulary, {
+    // A credential teaching none of the role's skills is not a candidate for it.
+    const roleSkills = needs.profile.skills.map((s) => s.skill);
+    const relevant = candidates.filter((c) =>
+      c.skills.some((s) => roleSkills.some((r) => needs.vocabulary.same(r, s))),
+    );
+    const ranked = rankCredentials(needs.profile, relevant, history, needs.vocabulary, {
       needsVector,
       limit,
     });
-    return { ranked, candidates, history: history.length };
+    return { ranked, candidates: relevant, history: history.length };
   }
 
   /** The ids of the `n` credentials the ranking puts first for this student. */
@@ -65,7 +74,18 @@ export class CandidateSource {
   private async candidates(model: string, signal?: AbortSignal): Promise<CandidateCredential[]> {
     const { items } = await listCredentials(this.deps.pool, { page: 1, pageSize: MAX_CATALOG });
     const key = (c: CredentialView) => `${c.credential_id}@${c.updated_at}`;
-    const missing = items.filter((c) => this.vectors.get(key(c))?.model !== model);
+    let missing = items.filter((c) => this.vectors.get(key(c))?.model !== model);
+    if (missing.length > 0) {
+      // Those the search index embedded from the same revision with the same model, first.
+      const stored = await this.deps.stored.credentials().catch(() => new Map<string, never>());
+      for (const c of missing) {
+        const s = stored.get(c.credential_id);
+        if (s && s.model === model && Date.parse(s.updated_at) === Date.parse(c.updated_at)) {
+          this.vectors.set(key(c), { model, vector: Float32Array.from(s.vector) });
+        }
+      }
+      missing = missing.filter((c) => this.vectors.get(key(c))?.model !== model);
+    }
     if (missing.length > 0) {
       const batch = await this.deps.embeddings.embed(
         missing.map((c) => credentialText({ title: c.title, description: c.description ?? '', skills: c.skills })),

@@ -11,7 +11,7 @@ import type { Embeddings } from '../embeddings/embeddings';
 import { cosine } from '../embeddings/vectors';
 import type { AssessmentFacts } from './assessmentFacts';
 import type { CandidateSource } from './candidates';
-import type { PassageVectors } from './passageVectors';
+import type { StoredVectors } from './storedVectors';
 import type { StudentNeedsBuilder } from './studentNeeds';
 
 /**
@@ -42,7 +42,7 @@ export class EvidenceRetriever {
       embeddings: Embeddings;
       needs: StudentNeedsBuilder;
       candidates: CandidateSource;
-      passageVectors: PassageVectors;
+      stored: StoredVectors;
     },
     private readonly options: EvidenceStageOptions,
   ) {}
@@ -54,12 +54,12 @@ export class EvidenceRetriever {
     signal?: AbortSignal,
   ): Promise<EvidenceData> {
     const started = performance.now();
-    const { retrieval, embeddings, needs: builder, candidates } = this.deps;
+    const { retrieval, needs: builder, candidates } = this.deps;
     const needs = await builder.needsOf(facts, skillsProfile, signal);
     const skillQueries = needs.weakest
       .slice(0, 3)
       .map((s) => `${s.skill}: what it means in practice for the ${facts.role_name} role and how to learn it`);
-    const batch = await embeddings.embed([needs.queryText, ...skillQueries], signal ? { signal } : {});
+    const batch = await builder.embedQueries([needs.queryText, ...skillQueries], signal);
     const [needsVector, ...skillVectors] = batch.vectors;
     const model = batch.model;
     const likely = await candidates.topCandidates(facts, needs, needsVector!, model, 8, signal);
@@ -141,7 +141,7 @@ export class EvidenceRetriever {
     model: string,
     signal?: AbortSignal,
   ): Promise<Map<string, ArrayLike<number>>> {
-    const stored = await this.deps.passageVectors(hits.map((h) => h.id));
+    const stored = await this.deps.stored.passages(hits.map((h) => h.id));
     const out = new Map<string, ArrayLike<number>>();
     const missing: EvidenceHit[] = [];
     for (const hit of hits) {

@@ -2,7 +2,6 @@ import type { EvidenceTrace, RecommendationSummary } from '../../../domain/asses
 import type { SkillRequirement } from '../../../domain/catalog/role';
 import { recommendationIdFor, type RecordRecommendations } from '../../../domain/assessment/recommendations';
 import type { Logger } from '../../platform/logger';
-import type { Embeddings } from '../embeddings/embeddings';
 import { PermanentJobError } from '../runtime/processor';
 import type { AssessmentFacts, RecordedEvidence } from './assessmentFacts';
 import type { CandidateSource } from './candidates';
@@ -30,7 +29,6 @@ const MAX_COMPOSED_CITATIONS = 3;
 export class Recommender {
   constructor(
     private readonly deps: {
-      embeddings: Embeddings;
       needs: StudentNeedsBuilder;
       candidates: CandidateSource;
       writer: RationaleWriter | null;
@@ -47,12 +45,12 @@ export class Recommender {
     jobKey: string,
     signal?: AbortSignal,
   ): Promise<RecommendationData> {
-    const { embeddings, needs: builder, candidates, writer, logger } = this.deps;
+    const { needs: builder, candidates, writer, logger } = this.deps;
     const needs = await builder.needsOf(facts, skillsProfile, signal);
-    const batch = await embeddings.embed([needs.queryText], signal ? { signal } : {});
+    const batch = await builder.embedQueries([needs.queryText], signal);
     const ranking = await candidates.rank(facts, needs, batch.vectors[0]!, batch.model, this.options.perResult, signal);
     if (ranking.ranked.length === 0) {
-      throw new PermanentJobError('the catalog has no active credential to recommend');
+      throw new PermanentJobError(`no active credential of the catalog teaches a skill of the ${facts.role_name} role`);
     }
     const skillsOf = new Map(ranking.candidates.map((c) => [c.credential_id, c.skills]));
     const ranked = ranking.ranked.map((r) => ({ ...r, skills: skillsOf.get(r.credential_id) ?? [] }));

@@ -49,11 +49,33 @@ const MAX_PROFILE_CHARS = 600;
 
 export class StudentNeedsBuilder {
   private readonly roleModels = new Map<string, Promise<RoleModel>>();
+  /** Query vectors by text: the ranking stage embeds the query the evidence stage just did. */
+  private readonly queryVectors = new Map<string, { vector: Float32Array; batch: Omit<EmbeddingBatch, 'vectors'> }>();
 
   constructor(
     private readonly embeddings: Embeddings,
     private readonly maxRoleModels = 64,
+    private readonly maxQueryVectors = 256,
   ) {}
+
+  /** Embeds retrieval queries, the same texts once (all from one model: a partial hit of another model re-embeds all). */
+  async embedQueries(texts: string[], signal?: AbortSignal): Promise<EmbeddingBatch> {
+    const hits = texts.map((t) => this.queryVectors.get(t));
+    const first = hits[0]?.batch;
+    if (first && hits.every((h) => h !== undefined && h.batch.model === first.model)) {
+      return { ...first, vectors: hits.map((h) => h!.vector) };
+    }
+    const batch = await this.embeddings.embed(texts, signal ? { signal } : {});
+    const { vectors, ...made } = batch;
+    texts.forEach((t, i) => {
+      this.queryVectors.delete(t);
+      this.queryVectors.set(t, { vector: vectors[i]!, batch: made });
+    });
+    while (this.queryVectors.size > this.maxQueryVectors) {
+      this.queryVectors.delete(this.queryVectors.keys().next().value!);
+    }
+    return batch;
+  }
 
   async needsOf(
     facts: AssessmentFacts,
