@@ -4,6 +4,7 @@ import { catalogProjection } from './catalog/projection';
 import { commandOutcomesProjection } from './commandOutcomes/commandOutcomes';
 import { embeddingArtifactsProjection, essayExamplesProjection, essayScoresProjection } from './essayScores/projection';
 import { usersProjection } from './identity/projection';
+import { recommendationsProjection } from './recommendations/projection';
 import type { Projection } from './runtime/projection';
 
 /** A projection of any record type (event envelopes, command replies), for code that runs them all. */
@@ -20,6 +21,7 @@ export const allProjections: readonly AnyProjection[] = [
   essayScoresProjection,
   embeddingArtifactsProjection,
   essayExamplesProjection,
+  recommendationsProjection,
 ];
 
 export {
@@ -30,5 +32,6 @@ export {
   embeddingArtifactsProjection,
   essayExamplesProjection,
   essayScoresProjection,
+  recommendationsProjection,
   usersProjection,
 };

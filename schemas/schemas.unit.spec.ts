@@ -126,6 +126,17 @@ const credentialCreated = {
     metadata: null,
   },
 };
+const documentId = idFromKey('document', 'sql-in-practice');
+const documentAdded = {
+  type: 'KnowledgeDocumentAdded',
+  data: {
+    document_id: documentId,
+    version: '1',
+    title: 'SQL in practice',
+    source_uri: 'https://docs.microcred.example/guides/sql-in-practice',
+    text: '# SQL in practice\n\nAnalysts join, filter and aggregate.\r\n',
+  },
+};
 const catalogSamples: { given: AnyEvent[]; command: CatalogCommand }[] = [
   {
     given: [],
@@ -248,6 +259,39 @@ const catalogSamples: { given: AnyEvent[]; command: CatalogCommand }[] = [
       data: { credential_id: credentialId, reason: null },
       metadata: metaFor(admin, 'c2'),
     },
+  },
+  {
+    given: [],
+    command: {
+      type: 'AddKnowledgeDocument',
+      data: {
+        document_id: documentId,
+        title: 'Zürich guide: naïve SQL',
+        source_uri: 'urn:microcred:guide:sql',
+        text: '  Leading spaces kept.\tTabs too; emoji 👩🏽‍💻 and 東京 survive.\n',
+      },
+      metadata: metaFor(admin, 'd0'),
+    },
+  },
+  {
+    given: [documentAdded],
+    command: {
+      type: 'ReviseKnowledgeDocument',
+      data: { document_id: documentId, text: 'Revised text.', title: null },
+      metadata: metaFor(admin, 'd1'),
+    },
+  },
+  {
+    given: [documentAdded],
+    command: {
+      type: 'RetireKnowledgeDocument',
+      data: { document_id: documentId, reason: 'superseded' },
+      metadata: metaFor({ id: 'system:demo-catalog', role: 'system' }, 'd2'),
+    },
+  },
+  {
+    given: [documentAdded],
+    command: { type: 'RetireKnowledgeDocument', data: { document_id: documentId }, metadata: metaFor(admin, 'd3') },
   },
 ];
 

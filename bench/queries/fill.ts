@@ -5,9 +5,10 @@ import type { Pool } from 'pg';
  * (INSERT … SELECT generate_series) on top of the demo catalog the service projected:
  * students, assessments over the last `days` days (status, degraded, submit and completion
  * times), the essay questions' snapshots and essay scores (cost, tokens, provider), a
- * recommendation with five items per completed assessment, feedback on a fifth of them, and two
- * stage latencies per submitted assessment in `metric_snapshots`. Responses and rule scores are
- * not generated: no dashboard query reads them.
+ * recommendation with five items per completed assessment, a student's feedback on one of its
+ * items for a fifth of them, and per completed assessment the processing metrics the
+ * recommendations projection records in `metric_snapshots` (total, GPT and RAG latency, token
+ * cost). Responses and rule scores are not generated: no dashboard query reads them.
  */
 export interface FillOptions {
   assessments: number;
@@ -101,34 +102,43 @@ export async function fillDashboardData(pool: Pool, options: FillOptions): Promi
       ) st
       WHERE a.submitted_at IS NOT NULL`);
     await client.query(`
-      INSERT INTO recommendations (id, assessment_id, summary, degraded, status, generated_at, created_at)
-      SELECT overlay(overlay(md5('bench-reco-' || a.id::text) placing '4' from 13) placing '8' from 17)::uuid, a.id, 'Generated for the benchmark', a.degraded, 'ready',
-             a.completed_at + interval '2 seconds', a.completed_at + interval '2 seconds'
+      INSERT INTO recommendations (id, assessment_id, role_id, summary, degraded, status, generated_at, completed_at,
+                                   created_at)
+      SELECT overlay(overlay(md5('bench-reco-' || a.id::text) placing '4' from 13) placing '8' from 17)::uuid, a.id, a.role_id, 'Generated for the benchmark', a.degraded, 'ready',
+             a.completed_at, a.completed_at, a.completed_at
       FROM assessments a WHERE a.status = 'completed'`);
     await client.query(`
       INSERT INTO recommendation_items (id, recommendation_id, credential_id, title, confidence, rationale, position)
       SELECT overlay(overlay(md5(r.id::text || '/' || k) placing '4' from 13) placing '8' from 17)::uuid, r.id, c.id, c.title, round((0.9 - k * 0.1)::numeric, 3),
-             'Generated for the benchmark', k
+             'Generated for the benchmark', k + 1
       FROM recommendations r
       CROSS JOIN generate_series(0, 4) k
       JOIN bench_credentials c
         ON c.n = (abs(hashtext(r.id::text)) + k * 7) % (SELECT count(*) FROM bench_credentials)`);
     await client.query(`
-      INSERT INTO recommendation_feedback (id, recommendation_id, submitted_by, submitted_by_role, relevance_score,
-                                           acceptance_status, comments, submitted_at)
-      SELECT overlay(overlay(md5('bench-feedback-' || r.id::text) placing '4' from 13) placing '8' from 17)::uuid, r.id, a.user_id, 'student', 1 + floor(random() * 5)::int,
-             CASE WHEN x < 0.5 THEN 'accepted' WHEN x < 0.75 THEN 'rejected' WHEN x < 0.9 THEN 'pending' END, NULL,
-             r.generated_at + random() * interval '3 days'
+      INSERT INTO recommendation_feedback (id, recommendation_id, assessment_id, credential_id, submitted_by,
+                                           submitted_by_role, relevance_score, acceptance_status, comments, revision,
+                                           submitted_at, created_at)
+      SELECT overlay(overlay(md5('bench-feedback-' || r.id::text) placing '4' from 13) placing '8' from 17)::uuid, r.id, a.id, i.credential_id,
+             a.user_id, 'student', 1 + floor(random() * 5)::int,
+             CASE WHEN v.x < 0.5 THEN 'accepted' WHEN v.x < 0.75 THEN 'rejected' ELSE 'pending' END, NULL,
+             1 + floor(random() * 2)::int, v.at, v.at
       FROM recommendations r JOIN assessments a ON a.id = r.assessment_id
-      CROSS JOIN LATERAL (SELECT random() AS x WHERE r.id IS NOT NULL) v
+      CROSS JOIN LATERAL (SELECT random() AS x, r.generated_at + random() * interval '3 days' AS at,
+                                 1 + floor(random() * 5)::int AS position
+                          WHERE r.id IS NOT NULL) v
+      JOIN recommendation_items i ON i.recommendation_id = r.id AND i.position = v.position
       WHERE random() < 0.2`);
     await client.query(`
-      INSERT INTO metric_snapshots (id, assessment_id, metric_type, value, captured_at)
-      SELECT overlay(overlay(md5(a.id::text || '/' || m.stage) placing '4' from 13) placing '8' from 17)::uuid, a.id, m.stage,
-             round((m.base + random() * m.spread)::numeric, 3), a.submitted_at + interval '5 seconds'
-      FROM assessments a
-      CROSS JOIN (VALUES ('essay_scoring_ms', 800, 5200), ('recommendation_ms', 200, 1800)) AS m(stage, base, spread)
-      WHERE a.submitted_at IS NOT NULL`);
+      INSERT INTO metric_snapshots (id, assessment_id, metric_type, value, context, captured_at)
+      SELECT overlay(overlay(md5(a.id::text || '/' || m.metric) placing '4' from 13) placing '8' from 17)::uuid, a.id, m.metric,
+             CASE WHEN m.metric = 'token_cost_cents' THEN round((m.base + random() * m.spread)::numeric, 6)
+                  ELSE round(m.base + random() * m.spread) END,
+             jsonb_build_object('recommendation_id', r.id), r.generated_at
+      FROM assessments a JOIN recommendations r ON r.assessment_id = a.id
+      CROSS JOIN (VALUES ('total_latency_ms', 1500, 60000), ('gpt_latency_ms', 800, 5200), ('rag_latency_ms', 20, 180),
+                         ('token_cost_cents', 0.01, 0.09)) AS m(metric, base, spread)
+      WHERE NOT (a.degraded AND m.metric = 'gpt_latency_ms')`);
     for (const table of ['gen', 'bench_roles', 'bench_essays', 'bench_credentials']) {
       await client.query(`DROP TABLE ${table}`);
     }

@@ -16,6 +16,16 @@ import {
 } from '../shared/validation';
 import type { CredentialDefinition, CredentialEvent, CredentialState } from './credential';
 import { credentialAggregateType, credentialEventTypes, evolveCredential, initialCredentialState } from './credential';
+import type { KnowledgeDocumentDefinition, KnowledgeDocumentEvent, KnowledgeDocumentState } from './knowledgeDocument';
+import {
+  documentTextProblem,
+  evolveKnowledgeDocument,
+  initialKnowledgeDocumentState,
+  knowledgeDocumentAggregateType,
+  knowledgeDocumentEventTypes,
+  MAX_DOCUMENT_TITLE,
+  sourceUriProblem,
+} from './knowledgeDocument';
 import type { QuestionEvent, QuestionState } from './question';
 import { evolveQuestion, initialQuestionState, questionAggregateType, questionEventTypes } from './question';
 import type { RoleDefinition, RoleEvent, RoleState, SkillRequirement } from './role';
@@ -104,8 +114,24 @@ export type ReviseCredential = Command<
 export type RetireCredential = Command<'RetireCredential', { credential_id: string; reason?: string | null }>;
 export type CredentialCommand = CreateCredential | ReviseCredential | RetireCredential;
 
-export type CatalogCommand = RoleCommand | QuestionCommand | CredentialCommand;
-export type CatalogEvent = RoleEvent | QuestionEvent | CredentialEvent;
+// --- Knowledge documents -----------------------------------------------------------------------
+
+export type AddKnowledgeDocument = Command<
+  'AddKnowledgeDocument',
+  { document_id: string; title: string; source_uri: string; text: string }
+>;
+export type ReviseKnowledgeDocument = Command<
+  'ReviseKnowledgeDocument',
+  { document_id: string; title?: string | null; source_uri?: string | null; text?: string | null }
+>;
+export type RetireKnowledgeDocument = Command<
+  'RetireKnowledgeDocument',
+  { document_id: string; reason?: string | null }
+>;
+export type KnowledgeDocumentCommand = AddKnowledgeDocument | ReviseKnowledgeDocument | RetireKnowledgeDocument;
+
+export type CatalogCommand = RoleCommand | QuestionCommand | CredentialCommand | KnowledgeDocumentCommand;
+export type CatalogEvent = RoleEvent | QuestionEvent | CredentialEvent | KnowledgeDocumentEvent;
 
 const roleCommandSet: Record<RoleCommand['type'], true> = { CreateRole: true, ReviseRole: true, RetireRole: true };
 const questionCommandSet: Record<QuestionCommand['type'], true> = {
@@ -119,31 +145,47 @@ const credentialCommandSet: Record<CredentialCommand['type'], true> = {
   ReviseCredential: true,
   RetireCredential: true,
 };
+const knowledgeDocumentCommandSet: Record<KnowledgeDocumentCommand['type'], true> = {
+  AddKnowledgeDocument: true,
+  ReviseKnowledgeDocument: true,
+  RetireKnowledgeDocument: true,
+};
 export const roleCommandTypes = Object.keys(roleCommandSet) as RoleCommand['type'][];
 export const questionCommandTypes = Object.keys(questionCommandSet) as QuestionCommand['type'][];
 export const credentialCommandTypes = Object.keys(credentialCommandSet) as CredentialCommand['type'][];
+export const knowledgeDocumentCommandTypes = Object.keys(
+  knowledgeDocumentCommandSet,
+) as KnowledgeDocumentCommand['type'][];
 export const catalogCommandTypes: CatalogCommand['type'][] = [
   ...roleCommandTypes,
   ...questionCommandTypes,
   ...credentialCommandTypes,
+  ...knowledgeDocumentCommandTypes,
 ];
 export const catalogEventTypes: CatalogEvent['type'][] = [
   ...roleEventTypes,
   ...questionEventTypes,
   ...credentialEventTypes,
+  ...knowledgeDocumentEventTypes,
 ];
 
 export type CatalogAggregateType =
-  typeof roleAggregateType | typeof questionAggregateType | typeof credentialAggregateType;
+  | typeof roleAggregateType
+  | typeof questionAggregateType
+  | typeof credentialAggregateType
+  | typeof knowledgeDocumentAggregateType;
 
 const isRoleType = (type: string): boolean => type in roleCommandSet || (roleEventTypes as string[]).includes(type);
 const isQuestionType = (type: string): boolean =>
   type in questionCommandSet || (questionEventTypes as string[]).includes(type);
+const isKnowledgeDocumentType = (type: string): boolean =>
+  type in knowledgeDocumentCommandSet || (knowledgeDocumentEventTypes as string[]).includes(type);
 
-/** `role`, `question` or `credential`: the catalog holds three kinds of aggregate. */
+/** `role`, `question`, `credential` or `knowledge_document`: the catalog holds four kinds of aggregate. */
 export function aggregateTypeOf(message: CatalogCommand | CatalogEvent): CatalogAggregateType {
   if (isRoleType(message.type)) return roleAggregateType;
   if (isQuestionType(message.type)) return questionAggregateType;
+  if (isKnowledgeDocumentType(message.type)) return knowledgeDocumentAggregateType;
   return credentialAggregateType;
 }
 
@@ -162,6 +204,10 @@ export function aggregateIdOf(command: CatalogCommand): string {
     case 'ReviseCredential':
     case 'RetireCredential':
       return command.data.credential_id;
+    case 'AddKnowledgeDocument':
+    case 'ReviseKnowledgeDocument':
+    case 'RetireKnowledgeDocument':
+      return command.data.document_id;
     default: {
       const unknown: never = command;
       throw domainError('INVALID_COMMAND', `Unknown catalog command ${describe((unknown as { type: unknown }).type)}.`);
@@ -492,24 +538,123 @@ export function decideCredential(command: CredentialCommand, state: CredentialSt
   }
 }
 
+// --- Knowledge document decisions --------------------------------------------------------------
+
+const INVALID_DOCUMENT = 'INVALID_DOCUMENT';
+
+function validateDocumentDefinition(
+  input: Record<keyof KnowledgeDocumentDefinition, unknown>,
+): KnowledgeDocumentDefinition {
+  const title = requireText(input.title, 'title', { code: INVALID_DOCUMENT, maxLength: MAX_DOCUMENT_TITLE });
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001F\u007F]/.test(title)) {
+    throw domainError(INVALID_DOCUMENT, 'title must be one line of text, without control characters.', {
+      field: 'title',
+    });
+  }
+  const sourceUri = requireText(input.source_uri, 'source_uri', { code: INVALID_DOCUMENT });
+  const uriProblem = sourceUriProblem(sourceUri);
+  if (uriProblem !== undefined) throw domainError(INVALID_DOCUMENT, uriProblem, { field: 'source_uri' });
+  const text = input.text;
+  if (typeof text !== 'string') {
+    throw domainError(INVALID_DOCUMENT, `text must be a string, got ${describe(text)}.`, { field: 'text' });
+  }
+  const textProblem = documentTextProblem(text);
+  if (textProblem !== undefined) throw domainError(INVALID_DOCUMENT, textProblem, { field: 'text' });
+  // The text is kept exactly as given: passages quote it by offsets.
+  return { title, source_uri: sourceUri, text };
+}
+
+export function addKnowledgeDocument(
+  command: AddKnowledgeDocument,
+  state: KnowledgeDocumentState,
+): KnowledgeDocumentEvent[] {
+  requireAdmin(command.metadata.actor, 'add a knowledge document');
+  const documentId = requireUuid(command.data.document_id, 'document_id');
+  if (state.status !== 'none') throw domainError('DOCUMENT_ALREADY_EXISTS', `Document ${documentId} already exists.`);
+  const { title, source_uri, text } = command.data;
+  const definition = validateDocumentDefinition({ title, source_uri, text });
+  return [{ type: 'KnowledgeDocumentAdded', data: { document_id: documentId, version: '1', ...definition } }];
+}
+
+export function reviseKnowledgeDocument(
+  command: ReviseKnowledgeDocument,
+  state: KnowledgeDocumentState,
+): KnowledgeDocumentEvent[] {
+  requireAdmin(command.metadata.actor, 'revise a knowledge document');
+  const documentId = requireUuid(command.data.document_id, 'document_id');
+  if (state.status === 'none') throw domainError('DOCUMENT_NOT_FOUND', `No document with id ${documentId}.`);
+  if (state.status === 'retired') {
+    throw domainError('DOCUMENT_RETIRED', `Document ${documentId} is retired and cannot be revised.`);
+  }
+  const { title, source_uri, text } = command.data;
+  requireSomething({ title, source_uri, text }, 'document');
+  const definition = validateDocumentDefinition({
+    title: title ?? state.title,
+    source_uri: source_uri ?? state.source_uri,
+    text: text ?? state.text,
+  });
+  const version = String(Number(state.version) + 1);
+  return [{ type: 'KnowledgeDocumentRevised', data: { document_id: documentId, version, ...definition } }];
+}
+
+export function retireKnowledgeDocument(
+  command: RetireKnowledgeDocument,
+  state: KnowledgeDocumentState,
+): KnowledgeDocumentEvent[] {
+  requireAdmin(command.metadata.actor, 'retire a knowledge document');
+  const documentId = requireUuid(command.data.document_id, 'document_id');
+  if (state.status === 'none') throw domainError('DOCUMENT_NOT_FOUND', `No document with id ${documentId}.`);
+  if (state.status === 'retired') throw domainError('DOCUMENT_RETIRED', `Document ${documentId} is already retired.`);
+  const reason = optionalText(command.data.reason, 'reason', { code: INVALID_DOCUMENT, maxLength: 1000 });
+  return [{ type: 'KnowledgeDocumentRetired', data: { document_id: documentId, version: state.version, reason } }];
+}
+
+export function decideKnowledgeDocument(
+  command: KnowledgeDocumentCommand,
+  state: KnowledgeDocumentState,
+): KnowledgeDocumentEvent[] {
+  switch (command.type) {
+    case 'AddKnowledgeDocument':
+      return addKnowledgeDocument(command, state);
+    case 'ReviseKnowledgeDocument':
+      return reviseKnowledgeDocument(command, state);
+    case 'RetireKnowledgeDocument':
+      return retireKnowledgeDocument(command, state);
+    default: {
+      const _unhandled: never = command;
+      return unknownCommand(_unhandled);
+    }
+  }
+}
+
 // --- The catalog as one decider ----------------------------------------------------------------
 
 /**
  * One decider for the whole catalog context (one commands topic, one events topic). A stream
- * holds one aggregate; its kind follows from the first event. The three sub-states let each
+ * holds one aggregate; its kind follows from the first event. The sub-states let each
  * aggregate's rules stay in their own functions.
  */
 export interface CatalogState {
   role: RoleState;
   question: QuestionState;
   credential: CredentialState;
+  knowledge_document: KnowledgeDocumentState;
 }
 
 export const initialCatalogState = (): CatalogState => ({
   role: initialRoleState(),
   question: initialQuestionState(),
   credential: initialCredentialState(),
+  knowledge_document: initialKnowledgeDocumentState(),
 });
+
+/**
+ * The document sub-state; `none` in a state from before documents existed (a decider snapshot
+ * taken then holds only role, question and credential).
+ */
+const documentStateOf = (state: CatalogState): KnowledgeDocumentState =>
+  (state.knowledge_document as KnowledgeDocumentState | undefined) ?? initialKnowledgeDocumentState();
 
 export function evolveCatalog(state: CatalogState, event: CatalogEvent): CatalogState {
   switch (event.type) {
@@ -526,6 +671,10 @@ export function evolveCatalog(state: CatalogState, event: CatalogEvent): Catalog
     case 'CredentialRevised':
     case 'CredentialRetired':
       return { ...state, credential: evolveCredential(state.credential, event) };
+    case 'KnowledgeDocumentAdded':
+    case 'KnowledgeDocumentRevised':
+    case 'KnowledgeDocumentRetired':
+      return { ...state, knowledge_document: evolveKnowledgeDocument(documentStateOf(state), event) };
     default: {
       const _unhandled: never = event;
       return state;
@@ -536,8 +685,9 @@ export function evolveCatalog(state: CatalogState, event: CatalogEvent): Catalog
 export function decideCatalog(command: CatalogCommand, state: CatalogState): CatalogEvent[] {
   requireAdmin(command.metadata.actor, 'change the catalog');
   const target = aggregateTypeOf(command);
-  const other = (['role', 'question', 'credential'] as const).find(
-    (kind) => kind !== target && state[kind].status !== 'none',
+  const full: CatalogState = { ...state, knowledge_document: documentStateOf(state) };
+  const other = (['role', 'question', 'credential', 'knowledge_document'] as const).find(
+    (kind) => kind !== target && full[kind].status !== 'none',
   );
   if (other !== undefined) {
     throw domainError(
@@ -559,6 +709,10 @@ export function decideCatalog(command: CatalogCommand, state: CatalogState): Cat
     case 'ReviseCredential':
     case 'RetireCredential':
       return decideCredential(command, state.credential);
+    case 'AddKnowledgeDocument':
+    case 'ReviseKnowledgeDocument':
+    case 'RetireKnowledgeDocument':
+      return decideKnowledgeDocument(command, full.knowledge_document);
     default: {
       const _unhandled: never = command;
       return unknownCommand(_unhandled);
@@ -586,6 +740,15 @@ export const credentialDecider: Decider<CredentialCommand, CredentialEvent, Cred
   initialState: initialCredentialState,
   evolve: evolveCredential,
   decide: decideCredential,
+};
+export const knowledgeDocumentDecider: Decider<
+  KnowledgeDocumentCommand,
+  KnowledgeDocumentEvent,
+  KnowledgeDocumentState
+> = {
+  initialState: initialKnowledgeDocumentState,
+  evolve: evolveKnowledgeDocument,
+  decide: decideKnowledgeDocument,
 };
 
 // --- helpers -----------------------------------------------------------------------------------

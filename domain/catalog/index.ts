@@ -1,4 +1,5 @@
 export * from './role';
 export * from './question';
 export * from './credential';
+export * from './knowledgeDocument';
 export * from './decide';

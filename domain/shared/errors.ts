@@ -44,6 +44,10 @@ export const domainErrorCodes = {
   CREDENTIAL_ALREADY_EXISTS: 'conflict',
   CREDENTIAL_NOT_FOUND: 'not_found',
   CREDENTIAL_RETIRED: 'conflict',
+  INVALID_DOCUMENT: 'validation',
+  DOCUMENT_ALREADY_EXISTS: 'conflict',
+  DOCUMENT_NOT_FOUND: 'not_found',
+  DOCUMENT_RETIRED: 'conflict',
 
   // Assessment
   ASSESSMENT_ALREADY_STARTED: 'conflict',

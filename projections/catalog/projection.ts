@@ -1,6 +1,11 @@
 import type { PoolClient } from 'pg';
 import type { CatalogEvent } from '../../domain/catalog/decide';
 import type { CredentialCreated, CredentialRetired, CredentialRevised } from '../../domain/catalog/credential';
+import type {
+  KnowledgeDocumentAdded,
+  KnowledgeDocumentRetired,
+  KnowledgeDocumentRevised,
+} from '../../domain/catalog/knowledgeDocument';
 import type { QuestionCreated, QuestionRetired, QuestionRevised } from '../../domain/catalog/question';
 import type { RoleCreated, RoleRetired, RoleRevised } from '../../domain/catalog/role';
 import type { StoredOf } from '../../services/messaging/envelopes';
@@ -8,7 +13,8 @@ import type { Projection } from '../runtime/projection';
 
 /**
  * Catalog events → `role_catalog`, `questions` (the current version of each question),
- * `question_versions` (every version, immutable) and `credential_catalog`.
+ * `question_versions` (every version, immutable), `credential_catalog`, and
+ * `knowledge_documents` (the current version of each document) with `knowledge_document_versions`.
  *
  * Each row remembers the last event version applied to it (`version`, or `stream_version` for
  * questions whose `version` is the catalog version), and changes only for a newer event: a
@@ -39,6 +45,11 @@ export const catalogProjection: Projection = {
         return credentialDefined(client, event);
       case 'CredentialRetired':
         return credentialRetired(client, event);
+      case 'KnowledgeDocumentAdded':
+      case 'KnowledgeDocumentRevised':
+        return documentVersioned(client, event);
+      case 'KnowledgeDocumentRetired':
+        return documentRetired(client, event);
       default:
         return;
     }
@@ -128,6 +139,37 @@ async function credentialRetired(client: PoolClient, event: Stored<CredentialRet
   await client.query(
     'UPDATE credential_catalog SET active = FALSE, version = $2, updated_at = $3 WHERE id = $1 AND version < $2',
     [event.data.credential_id, event.version, event.occurred_at],
+  );
+}
+
+/** A new document version: kept in knowledge_document_versions, and made current in knowledge_documents. */
+async function documentVersioned(
+  client: PoolClient,
+  event: Stored<KnowledgeDocumentAdded | KnowledgeDocumentRevised>,
+): Promise<void> {
+  const d = event.data;
+  await client.query(
+    `INSERT INTO knowledge_document_versions (document_id, version, title, source_uri, text, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (document_id, version) DO NOTHING`,
+    [d.document_id, d.version, d.title, d.source_uri, d.text, event.occurred_at],
+  );
+  await client.query(
+    `INSERT INTO knowledge_documents (id, title, source_uri, text, version, status, stream_version, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $7)
+     ON CONFLICT (id) DO UPDATE SET
+       title = EXCLUDED.title, source_uri = EXCLUDED.source_uri, text = EXCLUDED.text, version = EXCLUDED.version,
+       stream_version = EXCLUDED.stream_version, updated_at = EXCLUDED.updated_at
+     WHERE knowledge_documents.stream_version < EXCLUDED.stream_version`,
+    [d.document_id, d.title, d.source_uri, d.text, d.version, event.version, event.occurred_at],
+  );
+}
+
+async function documentRetired(client: PoolClient, event: Stored<KnowledgeDocumentRetired>): Promise<void> {
+  await client.query(
+    `UPDATE knowledge_documents SET status = 'retired', retired_at = $3, stream_version = $2, updated_at = $3
+     WHERE id = $1 AND stream_version < $2`,
+    [event.data.document_id, event.version, event.occurred_at],
   );
 }
 

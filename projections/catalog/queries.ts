@@ -159,3 +159,97 @@ export async function findCredential(db: Db, credentialId: string): Promise<Cred
   );
   return rows[0] && withIsoTimes(rows[0]);
 }
+
+/** A knowledge document: its current version, where it stands, and (when asked for) its text. */
+export interface KnowledgeDocumentView {
+  document_id: string;
+  title: string;
+  source_uri: string;
+  /** Document version ("1", "2", …). */
+  version: string;
+  status: 'active' | 'retired';
+  /** Length of the text in characters (UTF-16 code units, as passage offsets count them). */
+  text_length: number;
+  /** The full text, exactly as added; left out of lists unless asked for. */
+  text?: string;
+  created_at: string;
+  updated_at: string;
+  retired_at: string | null;
+}
+
+type DocumentRow = Timestamps<Omit<KnowledgeDocumentView, 'retired_at'>> & { retired_at: Date | null };
+
+function toDocument(row: DocumentRow): KnowledgeDocumentView {
+  const { retired_at, ...rest } = row;
+  const view = withIsoTimes<Omit<KnowledgeDocumentView, 'retired_at'>>(rest);
+  if (view.text === null) delete view.text;
+  return { ...view, retired_at: retired_at ? retired_at.toISOString() : null };
+}
+
+/** JavaScript's length (UTF-16 code units): the code points, plus one per character beyond U+FFFF. */
+const UTF16_LENGTH = `(char_length(text) + char_length(regexp_replace(text, '[\\u0001-\\uFFFF]+', '', 'g')))::int`;
+
+const documentColumns = (withText: boolean) =>
+  `id AS document_id, title, source_uri, version, status, ${UTF16_LENGTH} AS text_length,
+   ${withText ? 'text' : 'NULL::text AS text'}, created_at, updated_at, retired_at`;
+
+/**
+ * Knowledge documents by title (then id), one page at a time (`page` counts from 1): active ones,
+ * or retired ones too with `includeRetired`. Without `withText`, the items leave their text out
+ * (a document may hold 200,000 characters).
+ */
+export async function listDocuments(
+  db: Db,
+  options: { page: number; pageSize: number; includeRetired?: boolean; withText?: boolean },
+): Promise<Page<KnowledgeDocumentView>> {
+  const { page, pageSize } = options;
+  if (!Number.isInteger(page) || page < 1) throw new RangeError(`page must be a whole number from 1, got ${page}`);
+  if (!Number.isInteger(pageSize) || pageSize < 1) {
+    throw new RangeError(`pageSize must be a whole number from 1, got ${pageSize}`);
+  }
+  // As listCredentials: page and total from one snapshot, the total even past the end.
+  const { rows } = await db.query<DocumentRow & { total: number }>(
+    `WITH matching AS (
+       SELECT id, title FROM knowledge_documents WHERE $1::boolean OR status = 'active'),
+          page AS (SELECT id FROM matching ORDER BY title, id LIMIT $2 OFFSET $3)
+     SELECT counted.total, d.*
+     FROM (SELECT count(*)::int AS total FROM matching) counted
+     LEFT JOIN (SELECT ${documentColumns(options.withText === true)} FROM knowledge_documents
+                WHERE id IN (SELECT id FROM page)) d ON TRUE
+     ORDER BY d.title, d.document_id`,
+    [options.includeRetired === true, pageSize, (page - 1) * pageSize],
+  );
+  const items = rows.filter((row) => row.document_id !== null).map(({ total: _total, ...row }) => toDocument(row));
+  return { items, total: rows[0]?.total ?? 0 };
+}
+
+/** A knowledge document with its text, active or retired. */
+export async function findDocument(db: Db, documentId: string): Promise<KnowledgeDocumentView | undefined> {
+  if (!isUuid(documentId)) return undefined;
+  const { rows } = await db.query<DocumentRow>(
+    `SELECT ${documentColumns(true)} FROM knowledge_documents WHERE id = $1`,
+    [documentId],
+  );
+  return rows[0] && toDocument(rows[0]);
+}
+
+/** One version of a document as it was added or revised (what a passage quoted then was cut from). */
+export async function findDocumentVersion(
+  db: Db,
+  documentId: string,
+  version: string,
+): Promise<{ document_id: string; version: string; title: string; source_uri: string; text: string } | undefined> {
+  if (!isUuid(documentId)) return undefined;
+  const { rows } = await db.query<{
+    document_id: string;
+    version: string;
+    title: string;
+    source_uri: string;
+    text: string;
+  }>(
+    `SELECT document_id, version, title, source_uri, text FROM knowledge_document_versions
+     WHERE document_id = $1 AND version = $2`,
+    [documentId, version],
+  );
+  return rows[0];
+}

@@ -1,11 +1,16 @@
 import type { Pool } from 'pg';
 import { isUuid } from '../../domain/shared/ids';
+import type { MetricType } from '../recommendations/projection';
 
 // Dashboards' queries for advisors and admins: read-only, over the read models other
 // projections keep (assessments, essay_scores, recommendation_*, metric_snapshots) and the
-// projections' own offsets. Indexes: migrations/0007_dashboard_indexes.sql.
+// projections' own offsets. Indexes: migrations/0007_dashboard_indexes.sql and
+// 0009_recommendations.sql.
 
 type Db = Pick<Pool, 'query'>;
+
+/** The recommendations projection's metric of the whole processing's token cost. */
+const TOKEN_COST_METRIC: MetricType = 'token_cost_cents';
 
 export type AssessmentStatus = 'in_progress' | 'awaiting_async' | 'completed' | 'failed';
 export const ASSESSMENT_STATUSES: readonly AssessmentStatus[] = [
@@ -211,8 +216,8 @@ const ratio = (part: number, whole: number): number | null => (whole === 0 ? nul
 
 /**
  * The operations summary of the window [from, to): assessments started in it (per hour, by
- * status, their degraded and failure rates, their essays' cost), the submit-to-result latency
- * of those submitted in it and completed, per-stage latencies from `metric_snapshots` captured
+ * status, their degraded and failure rates, their token cost), the submit-to-result latency
+ * of those submitted in it and completed, the latencies (`*_ms`) of `metric_snapshots` captured
  * in it, and how long ago each projection of `topicPrefix` last stored offsets.
  */
 export async function metricsSummary(db: Db, from: Date, to: Date, topicPrefix: string): Promise<MetricsSummary> {
@@ -252,19 +257,27 @@ export async function metricsSummary(db: Db, from: Date, to: Date, topicPrefix: 
              WHERE submitted_at >= $1 AND submitted_at < $2 AND status = 'completed' AND completed_at IS NOT NULL) t`,
       window,
     ),
+    // Latencies only (metric types ending in _ms); the recorded cost is a metric too, summed below.
     db.query<{ stage: string; count: number; avg: string; p50: number; p95: number }>(
       `SELECT metric_type AS stage, count(*)::int AS count, avg(value) AS avg,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS p50,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY value) AS p95
-       FROM metric_snapshots WHERE captured_at >= $1 AND captured_at < $2
+       FROM metric_snapshots WHERE captured_at >= $1 AND captured_at < $2 AND metric_type LIKE '%\\_ms'
        GROUP BY metric_type ORDER BY metric_type`,
       window,
     ),
+    // Per assessment: the processing's recorded token cost once its recommendations exist (essays,
+    // embeddings, rationales), else what its essay scores have cost so far.
     db.query<{ assessments: number; total: string | null; avg: string | null; p95: number | null }>(
       `SELECT count(*)::int AS assessments, sum(cents) AS total, avg(cents) AS avg,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY cents) AS p95
        FROM assessments a
-       CROSS JOIN LATERAL (SELECT sum(e.cost_cents) AS cents FROM essay_scores e WHERE e.assessment_id = a.id) c
+       CROSS JOIN LATERAL (
+         SELECT coalesce(
+                  (SELECT m.value FROM metric_snapshots m
+                   WHERE m.assessment_id = a.id AND m.metric_type = '${TOKEN_COST_METRIC}'),
+                  (SELECT sum(e.cost_cents) FROM essay_scores e WHERE e.assessment_id = a.id)) AS cents
+       ) c
        WHERE a.started_at >= $1 AND a.started_at < $2 AND c.cents IS NOT NULL`,
       window,
     ),
@@ -320,12 +333,12 @@ export interface FeedbackFilters {
 }
 
 /**
- * Feedback per recommended credential: each feedback on a recommendation counts for every
- * credential that recommendation listed. Most discussed first; `limit` credentials at most.
- * A feedback without acceptance status counts as pending.
+ * Feedback per recommended credential: each person's feedback on a credential of a
+ * recommendation (their latest revision) counts once, for that credential. Most discussed first;
+ * `limit` credentials at most. A feedback without acceptance status counts as pending.
  */
 export async function feedbackSummary(db: Db, filters: FeedbackFilters, limit: number): Promise<CredentialFeedback[]> {
-  const where = ['i.credential_id IS NOT NULL'];
+  const where = ['f.credential_id IS NOT NULL'];
   const params: unknown[] = [];
   const param = (value: unknown) => {
     params.push(value);
@@ -333,18 +346,18 @@ export async function feedbackSummary(db: Db, filters: FeedbackFilters, limit: n
   };
   if (filters.from) where.push(`f.submitted_at >= ${param(filters.from)}`);
   if (filters.to) where.push(`f.submitted_at < ${param(filters.to)}`);
-  if (filters.credentialId) where.push(`i.credential_id = ${param(filters.credentialId)}`);
+  if (filters.credentialId) where.push(`f.credential_id = ${param(filters.credentialId)}`);
   const { rows } = await db.query<Omit<CredentialFeedback, 'mean_relevance'> & { mean_relevance: string | null }>(
-    `SELECT i.credential_id, max(i.title) AS title, count(*)::int AS feedback,
+    `SELECT f.credential_id, max(i.title) AS title, count(*)::int AS feedback,
             count(*) FILTER (WHERE f.acceptance_status = 'accepted')::int AS accepted,
             count(*) FILTER (WHERE f.acceptance_status = 'rejected')::int AS rejected,
             count(*) FILTER (WHERE f.acceptance_status IS NULL OR f.acceptance_status = 'pending')::int AS pending,
             avg(f.relevance_score) AS mean_relevance
      FROM recommendation_feedback f
-     JOIN recommendation_items i ON i.recommendation_id = f.recommendation_id
+     JOIN recommendation_items i ON i.recommendation_id = f.recommendation_id AND i.credential_id = f.credential_id
      WHERE ${where.join(' AND ')}
-     GROUP BY i.credential_id
-     ORDER BY feedback DESC, i.credential_id
+     GROUP BY f.credential_id
+     ORDER BY feedback DESC, f.credential_id
      LIMIT ${param(limit)}`,
     params,
   );

@@ -1,10 +1,16 @@
 import type { CredentialCreated, CredentialRetired, CredentialRevised } from '../../domain/catalog/credential';
+import type {
+  KnowledgeDocumentAdded,
+  KnowledgeDocumentRetired,
+  KnowledgeDocumentRevised,
+} from '../../domain/catalog/knowledgeDocument';
 import type { JsonObject } from '../../domain/shared/json';
 import type { StoredOf } from '../../services/messaging/envelopes';
 import type { EmbeddedText } from '../../services/processors/embeddings/passages';
 
 /**
- * The documents of the search indexes, built from catalog events (pure). Every document written
+ * The documents of the search indexes, built from catalog events (pure): a credential's
+ * document and its description's passages, and a knowledge document's passages. Every document written
  * for an event carries that event's log position as its external version (`logVersion`), so
  * Elasticsearch keeps the newest and refuses (409) anything older or equal: replays are no-ops.
  *
@@ -22,9 +28,12 @@ export function credentialSourceUri(credentialId: string): string {
   return `microcred://credentials/${credentialId}`;
 }
 
-/** The id of passage `index` of a credential's description in the evidence index. */
-export function passageId(credentialId: string, index: number): string {
-  return `${credentialId}:${index}`;
+/**
+ * The id of passage `index` of a source in the evidence index: a credential's description or a
+ * knowledge document's text (catalog ids are unique across kinds, so they never collide).
+ */
+export function passageId(sourceId: string, index: number): string {
+  return `${sourceId}:${index}`;
 }
 
 interface Embedded {
@@ -57,12 +66,14 @@ export interface CredentialDocument extends Partial<Embedded>, Logged {
 }
 
 export interface EvidenceDocument extends Partial<Embedded>, Logged {
-  source_type: 'credential';
+  source_type: 'credential' | 'document';
   source_id: string;
   source_uri: string;
-  /** The field of the source the offsets are into. */
-  source_field: 'description';
+  /** The field of the source the offsets are into: a credential's description, a document's text. */
+  source_field: 'description' | 'text';
   source_title?: string;
+  /** The document version ("1", "2", …) the passage was cut from (documents only). */
+  source_version?: string;
   passage_index: number;
   /** Exactly `source_text.slice(start, end)` (absent on a tombstone). */
   text?: string;
@@ -90,7 +101,15 @@ export function credentialText(d: { title: string; description: string; skills: 
   return [d.title, d.description, skills].filter((part) => part.trim().length > 0).join('\n');
 }
 
-function logged(event: StoredOf<CredentialCreated | CredentialRevised | CredentialRetired>): Logged {
+type CatalogSearchEvent =
+  | CredentialCreated
+  | CredentialRevised
+  | CredentialRetired
+  | KnowledgeDocumentAdded
+  | KnowledgeDocumentRevised
+  | KnowledgeDocumentRetired;
+
+function logged(event: StoredOf<CatalogSearchEvent>): Logged {
   return {
     stream_version: event.version,
     log_partition: event.partition,
@@ -200,4 +219,86 @@ export function credentialRetired(
     p ? [{ id: passageId(id, i), version, doc: { ...p, ...log, active: false } }] : [],
   );
   return { credential: { id, version, doc: credential }, passages };
+}
+
+/**
+ * An added or revised knowledge document: its text's passages (`source_type: 'document'`), and
+ * tombstones for the passages an earlier version had beyond the new count. `previous` are the
+ * document's passages as they stand before this event, 0 … n-1 (every slot ever written; none
+ * before its first version). Passage 0 always holds text (a document's text is never blank), so
+ * an inactive passage 0 means the document was retired: a stray revision after it stays inactive.
+ */
+export function documentDefined(
+  event: StoredOf<KnowledgeDocumentAdded | KnowledgeDocumentRevised>,
+  embedded: EmbeddedText,
+  previous: EvidenceDocument[],
+): VersionedDocument<EvidenceDocument>[] {
+  const d = event.data;
+  const version = logVersion(event.offset);
+  const live = embedded.passages.filter((p) => p.text.length > 0);
+  const active = previous[0]?.active !== false;
+  const slots = Math.max(previous.length, live.length);
+  const out: VersionedDocument<EvidenceDocument>[] = [];
+  for (let i = 0; i < slots; i++) {
+    const p = live[i];
+    const base = documentPassageBase(event, d.document_id, d.source_uri, i);
+    out.push({
+      id: passageId(d.document_id, i),
+      version,
+      doc: p
+        ? {
+            ...base,
+            source_title: d.title,
+            source_version: d.version,
+            text: p.text,
+            start: p.start,
+            end: p.end,
+            vector: Array.from(p.vector),
+            ...embeddedBy(embedded),
+            active,
+          }
+        : { ...base, active: false },
+    });
+  }
+  return out;
+}
+
+/**
+ * A retired knowledge document: every passage it has, again, inactive (content kept). With no
+ * passage before it (its addition never projected), an inactive stub as passage 0, so that a
+ * replayed older event can no longer make it retrievable.
+ */
+export function documentRetired(
+  event: StoredOf<KnowledgeDocumentRetired>,
+  previous: EvidenceDocument[],
+): VersionedDocument<EvidenceDocument>[] {
+  const id = event.data.document_id;
+  const version = logVersion(event.offset);
+  const log = logged(event);
+  if (previous.length === 0) {
+    return [
+      {
+        id: passageId(id, 0),
+        version,
+        doc: { ...documentPassageBase(event, id, '', 0), source_version: event.data.version, active: false },
+      },
+    ];
+  }
+  return previous.map((p, i) => ({ id: passageId(id, i), version, doc: { ...p, ...log, active: false } }));
+}
+
+function documentPassageBase(
+  event: StoredOf<KnowledgeDocumentAdded | KnowledgeDocumentRevised | KnowledgeDocumentRetired>,
+  documentId: string,
+  sourceUri: string,
+  index: number,
+) {
+  return {
+    source_type: 'document' as const,
+    source_id: documentId,
+    source_uri: sourceUri,
+    source_field: 'text' as const,
+    passage_index: index,
+    ...logged(event),
+  };
 }

@@ -86,6 +86,7 @@ export const SEARCH_MAPPINGS: Record<SearchIndexName, estypes.MappingTypeMapping
       source_uri: { type: 'keyword' },
       source_field: { type: 'keyword' },
       source_title: { type: 'text' },
+      source_version: { type: 'keyword' },
       passage_index: { type: 'integer' },
       text: { type: 'text' },
       start: { type: 'integer' },
@@ -113,7 +114,10 @@ function errorType(err: unknown): string | undefined {
  * Creates `<prefix>-<name>_v<n>` with its alias in one request when the alias does not exist
  * yet. Idempotent and race-safe: a concurrent creator makes ours fail with
  * `resource_already_exists_exception`, after which the alias is (re)attached idempotently. An
- * alias that already points elsewhere (a rebuilt `_v<n+1>`) is left alone.
+ * alias that already points elsewhere (a rebuilt `_v<n+1>`) is left alone. An existing index
+ * gets the fields this build's mapping added since it was created (an additive change, e.g.
+ * `source_version`), so a strict mapping does not refuse the new documents; a changed field
+ * fails here, naming it: that needs a new index version and a rebuild.
  */
 export async function ensureSearchIndex(
   es: ElasticsearchClient,
@@ -123,7 +127,11 @@ export async function ensureSearchIndex(
 ): Promise<{ alias: string; index: string }> {
   const alias = aliasName(prefix, name);
   const index = physicalIndexName(prefix, name, version);
-  if (await es.indices.existsAlias({ name: alias })) return { alias, index: await aliasTarget(es, alias) };
+  if (await es.indices.existsAlias({ name: alias })) {
+    const target = await aliasTarget(es, alias);
+    await addNewFields(es, target, name);
+    return { alias, index: target };
+  }
   try {
     await es.indices.create({ index, settings: SETTINGS, mappings: SEARCH_MAPPINGS[name], aliases: { [alias]: {} } });
   } catch (err) {
@@ -133,6 +141,18 @@ export async function ensureSearchIndex(
   }
   await es.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });
   return { alias, index: await aliasTarget(es, alias) };
+}
+
+async function addNewFields(es: ElasticsearchClient, index: string, name: SearchIndexName): Promise<void> {
+  try {
+    await es.indices.putMapping({ index, properties: SEARCH_MAPPINGS[name].properties });
+  } catch (err) {
+    const reason = (err as { meta?: { body?: { error?: { reason?: string } } } }).meta?.body?.error?.reason;
+    throw new Error(
+      `the ${name} index ${index} has a mapping this build cannot extend (${reason ?? String(err)}); bump SEARCH_INDEX_VERSIONS.${name} and rebuild`,
+      { cause: err },
+    );
+  }
 }
 
 /** Both indexes of the catalog, behind their aliases. */

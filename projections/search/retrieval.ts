@@ -60,6 +60,8 @@ export interface EvidenceHit extends HitScores {
   source_id: string;
   source_uri: string;
   source_title: string | null;
+  /** A knowledge document's version the passage was cut from ("1", "2", …); null for a credential. */
+  source_version: string | null;
   /** The passage text, verbatim: `source_text.slice(start, end)`. */
   snippet: string;
   start: number;
@@ -123,6 +125,7 @@ export async function searchEvidence(
     source_id: doc.source_id,
     source_uri: doc.source_uri,
     source_title: doc.source_title ?? null,
+    source_version: doc.source_version ?? null,
     snippet: doc.text ?? '',
     start: doc.start ?? 0,
     end: doc.end ?? 0,

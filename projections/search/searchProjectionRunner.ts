@@ -1,5 +1,10 @@
 import type { estypes } from '@elastic/elasticsearch';
 import type { CredentialCreated, CredentialRetired, CredentialRevised } from '../../domain/catalog/credential';
+import type {
+  KnowledgeDocumentAdded,
+  KnowledgeDocumentRetired,
+  KnowledgeDocumentRevised,
+} from '../../domain/catalog/knowledgeDocument';
 import type { EventEnvelope, StoredOf } from '../../services/messaging/envelopes';
 import type { MessageCodec } from '../../services/messaging/messageCodec';
 import type { ElasticsearchClient } from '../../services/platform/elasticsearch';
@@ -12,6 +17,8 @@ import {
   credentialDefined,
   credentialRetired,
   credentialText,
+  documentDefined,
+  documentRetired,
   logVersion,
   passageId,
   type CredentialDocument,
@@ -24,7 +31,11 @@ import { storedOffset, storedOffsets, storeOffset } from '../runtime/offsets';
 export const SEARCH_PROJECTION = 'search-catalog';
 
 type CredentialStored = StoredOf<CredentialCreated | CredentialRevised | CredentialRetired>;
+type DocumentStored = StoredOf<KnowledgeDocumentAdded | KnowledgeDocumentRevised | KnowledgeDocumentRetired>;
+type SearchStored = CredentialStored | DocumentStored;
 const CREDENTIAL_EVENTS = new Set(['CredentialCreated', 'CredentialRevised', 'CredentialRetired']);
+const DOCUMENT_EVENTS = new Set(['KnowledgeDocumentAdded', 'KnowledgeDocumentRevised', 'KnowledgeDocumentRetired']);
+const isDocumentEvent = (event: SearchStored): event is DocumentStored => DOCUMENT_EVENTS.has(event.type);
 
 export interface SearchProjectionOptions {
   /** Its row key in `projection_offsets` and its consumer group's suffix (a rebuild uses another). */
@@ -41,9 +52,9 @@ export interface SearchBatchReport {
   partition: number;
   /** The offset stored: the batch's last offset + 1. */
   next: number;
-  /** Credential events applied (their documents were built and sent). */
+  /** Credential and knowledge document events applied (their documents were built and sent). */
   applied: number;
-  /** Credential events skipped because their document already holds this or a newer version. */
+  /** Events skipped because their documents already hold this or a newer version. */
   skipped: number;
   /** Documents Elasticsearch took, and those it refused as not newer (409: already applied). */
   written: number;
@@ -51,7 +62,8 @@ export interface SearchBatchReport {
 }
 
 /**
- * Catalog events → the `credentials` and `evidence` Elasticsearch indexes. A consumer group
+ * Catalog events → the `credentials` and `evidence` Elasticsearch indexes: credentials with
+ * their description's passages, and knowledge documents' passages. A consumer group
  * (read_committed) whose position lives in PostgreSQL (`projection_offsets`, as ProjectionRunner's),
  * stored after each batch's `_bulk` writes. Every document is written with `version_type:
  * external` and the version of the event's log position (offset + 1; an aggregate's events share
@@ -59,7 +71,10 @@ export interface SearchBatchReport {
  * (counted as success) and a crash between the writes and the offset store re-applies harmlessly.
  *
  * Embeddings are computed here (events carry text only): the credential's vector from title,
- * description and skills, and one per passage of the description.
+ * description and skills, one per passage of the description, and one per passage of a
+ * document's text. A document has no document of its own: its passages `<id>:0 … <id>:n-1` are
+ * contiguous (a revision that has fewer tombstones the rest), and passage 0, always live until
+ * retirement, is written last, so its version says the whole write is in place.
  */
 export class SearchProjectionRunner {
   readonly name: string;
@@ -131,12 +146,12 @@ export class SearchProjectionRunner {
     try {
       // A runner that overlapped ours during a rebalance may have stored a later position.
       const from = await storedOffset(this.platform.pool, this.name, topic, partition);
-      const events: CredentialStored[] = [];
+      const events: SearchStored[] = [];
       for (const m of messages) {
         if (!m.value || Number(m.offset) < from) continue;
         const { schemaId, value } = await this.codec.decode<EventEnvelope>(m.value);
-        if (!CREDENTIAL_EVENTS.has(value.type)) continue;
-        events.push({ ...value, topic, partition, offset: Number(m.offset), schema_id: schemaId } as CredentialStored);
+        if (!CREDENTIAL_EVENTS.has(value.type) && !DOCUMENT_EVENTS.has(value.type)) continue;
+        events.push({ ...value, topic, partition, offset: Number(m.offset), schema_id: schemaId } as SearchStored);
       }
       const report = await this.apply(events);
       await storeOffset(this.platform.pool, this.name, topic, partition, next);
@@ -155,16 +170,20 @@ export class SearchProjectionRunner {
   }
 
   /**
-   * Folds the batch's credential events over the documents as they stand (realtime GETs, plus
-   * what earlier events of this batch produced), then writes the newest version of each document.
+   * Folds the batch's events over the documents as they stand (realtime GETs, plus what earlier
+   * events of this batch produced), then writes the newest version of each document.
    */
-  private async apply(events: CredentialStored[]): Promise<Omit<SearchBatchReport, 'topic' | 'partition' | 'next'>> {
+  private async apply(events: SearchStored[]): Promise<Omit<SearchBatchReport, 'topic' | 'partition' | 'next'>> {
     const targets = this.targets();
     const result = { applied: 0, skipped: 0, written: 0, conflicts: 0 };
     if (events.length === 0) return result;
     const docs = new BatchDocuments(this.es, targets);
-    await docs.loadCredentials(events.map((e) => e.data.credential_id));
+    await docs.loadCredentials(events.flatMap((e) => (isDocumentEvent(e) ? [] : [e.data.credential_id])));
     for (const event of events) {
+      if (isDocumentEvent(event)) {
+        result[(await this.applyDocument(docs, event)) ? 'applied' : 'skipped']++;
+        continue;
+      }
       const previous = docs.credential(event.data.credential_id);
       // Already applied (or superseded): nothing to embed or write. The credential document is
       // written after its passages, so its version says the passages are in place too.
@@ -185,7 +204,7 @@ export class SearchProjectionRunner {
       result.applied++;
     }
     // Passages first, then the credentials: a credential document at version v means the
-    // passages of v were written (the skip above relies on it).
+    // passages of v were written (the skip above relies on it); likewise a document's passage 0.
     for (const [index, batch] of docs.pending()) {
       const { written, conflicts } = await bulkVersioned(this.es, index, batch);
       result.written += written;
@@ -193,7 +212,28 @@ export class SearchProjectionRunner {
     }
     return result;
   }
+
+  /**
+   * A knowledge document event over its passages as they stand. False when already applied (or
+   * superseded): passage 0 is written last, so its version at or past this event's says the
+   * whole write is in place, and nothing needs embedding again.
+   */
+  private async applyDocument(docs: BatchDocuments, event: DocumentStored): Promise<boolean> {
+    const previous = await docs.documentPassages(event.data.document_id);
+    if (previous[0] && previous[0].version >= logVersion(event.offset)) return false;
+    const current = previous.map((p) => p.doc);
+    if (event.type === 'KnowledgeDocumentRetired') {
+      docs.putPassages(documentRetired(event, current));
+    } else {
+      const embedded = await embedPassages(this.embeddings, event.data.text, { signal: this.abort.signal });
+      docs.putPassages(documentDefined(event, embedded, current));
+    }
+    return true;
+  }
 }
+
+/** How many passage ids one realtime multi-get asks for when walking a document's passages. */
+const PASSAGE_PROBE = 100;
 
 /** The documents one batch reads and writes: fetched ones (realtime) and the batch's own. */
 class BatchDocuments {
@@ -229,6 +269,41 @@ class BatchDocuments {
   put(write: { credential: VersionedDocument<CredentialDocument>; passages: VersionedDocument<EvidenceDocument>[] }) {
     this.credentials.set(write.credential.id, write.credential);
     for (const p of write.passages) this.evidence.set(p.id, p);
+  }
+
+  /**
+   * A knowledge document's passages as they stand: 0, 1, … up to the first id that exists
+   * neither in this batch nor in the index (slots are contiguous), with their versions.
+   */
+  async documentPassages(documentId: string): Promise<VersionedDocument<EvidenceDocument>[]> {
+    const out: VersionedDocument<EvidenceDocument>[] = [];
+    for (let from = 0; ; from += PASSAGE_PROBE) {
+      const ids = Array.from({ length: PASSAGE_PROBE }, (_, i) => passageId(documentId, from + i));
+      const fetched = new Map(
+        (
+          await mget<EvidenceDocument>(
+            this.es,
+            this.targets.evidence,
+            ids.filter((id) => !this.evidence.has(id)),
+          )
+        ).map((d) => [d.id, d]),
+      );
+      for (const id of ids) {
+        const found = this.evidence.get(id) ?? fetched.get(id);
+        if (!found) return out;
+        out.push(found);
+      }
+    }
+  }
+
+  /** A document's passages to write; passage 0 goes last (moved behind anything this batch holds). */
+  putPassages(passages: VersionedDocument<EvidenceDocument>[]): void {
+    const first = passages.find((p) => p.doc.passage_index === 0);
+    for (const p of passages) if (p !== first) this.evidence.set(p.id, p);
+    if (first) {
+      this.evidence.delete(first.id);
+      this.evidence.set(first.id, first);
+    }
   }
 
   /** What to write, in order: the evidence index, then the credentials index. */

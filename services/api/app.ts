@@ -12,6 +12,7 @@ import { essayRoutes } from './assessments/essayRoutes';
 import { authRoutes } from './auth/authRoutes';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER, signingKey } from './auth/tokens';
 import { catalogRoutes } from './catalog/catalogRoutes';
+import { documentRoutes, documentsBodyParser } from './catalog/documentRoutes';
 import { scoredExamplesBodyParser, scoredExamplesRoutes } from './catalog/scoredExamplesRoutes';
 import { commandRoutes } from './commands/commandRoutes';
 import { dashboardRoutes } from './dashboards/dashboardRoutes';
@@ -22,6 +23,7 @@ import { httpMetrics } from './metrics/httpMetrics';
 import { metricsRoute } from './metrics/metricsRoute';
 import { API_PREFIX, openApiDocument } from './openapi/document';
 import { rateLimit } from './rateLimit';
+import { recommendationRoutes } from './recommendations/recommendationRoutes';
 
 const SWAGGER_DIR = join(require.resolve('swagger-ui-dist/package.json'), '..');
 const DOCS_PAGE = `<!doctype html>
@@ -95,6 +97,8 @@ export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<
     if (!full.config.JWT_SECRET) throw new Error('JWT_SECRET is required to serve the API (at least 32 characters)');
     // An import of scored examples may be larger, and a TSV file; every other body is JSON up to 256 kB.
     api.use(scoredExamplesBodyParser);
+    // A knowledge document's JSON may be up to 4 MB (200,000 characters of any script).
+    api.use(documentsBodyParser);
     api.use(bodyParser({ enableTypes: ['json'], jsonLimit: '256kb', encoding: 'utf-8' }));
     api.use(
       jwt({
@@ -119,8 +123,10 @@ export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<
       authRoutes(full),
       catalogRoutes(full),
       scoredExamplesRoutes(full),
+      documentRoutes(full),
       assessmentRoutes(full),
       essayRoutes(full),
+      recommendationRoutes(full),
       commandRoutes(full),
       dashboardRoutes(full),
     ]) {

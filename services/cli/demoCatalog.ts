@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { v5 as uuidv5 } from 'uuid';
+import { documentTextProblem } from '../../domain/catalog/knowledgeDocument';
 import type { Actor } from '../../domain/shared/decider';
 import type { CommandBus } from '../messaging/commandBus';
 import type { ContextName } from '../messaging/envelopes';
@@ -38,6 +40,42 @@ interface DemoCatalog {
 /** Demo catalog ids are derived from slugs, so every load names the same roles and credentials. */
 export const demoId = (kind: string, slug: string): string => uuidv5(`${kind}:${slug}`, DEMO_NAMESPACE);
 
+/** Where the demo knowledge documents say they come from: one stable URI per document. */
+export const demoDocumentUri = (slug: string): string => `https://docs.microcred.example/guides/${slug}`;
+
+export interface DemoDocument {
+  slug: string;
+  document_id: string;
+  title: string;
+  source_uri: string;
+  text: string;
+}
+
+/**
+ * The demo knowledge documents: services/cli/demo/documents/<slug>.md, in slug order. The title
+ * is the file's first line (a `# ` heading); the text is the whole file, as it is.
+ */
+export function demoDocuments(dir = repoPath('services', 'cli', 'demo', 'documents')): DemoDocument[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((file) => {
+      const slug = file.replace(/\.md$/, '');
+      const text = readFileSync(join(dir, file), 'utf8');
+      const heading = /^# (.+)$/m.exec(text.split('\n', 1)[0] ?? '');
+      if (!heading) throw new Error(`demo document ${file} must start with a "# Title" line`);
+      const problem = documentTextProblem(text);
+      if (problem) throw new Error(`demo document ${file}: ${problem}`);
+      return {
+        slug,
+        document_id: demoId('document', slug),
+        title: heading[1]!.trim(),
+        source_uri: demoDocumentUri(slug),
+        text,
+      };
+    });
+}
+
 /**
  * Loads services/cli/demo/catalog.json through the catalog decider. Command ids are derived
  * from the slugs too, so loading twice creates nothing twice.
@@ -46,6 +84,7 @@ export async function loadDemoCatalog(
   bus: CommandBus,
   logger: Logger,
   file = repoPath('services', 'cli', 'demo', 'catalog.json'),
+  documentsDir = repoPath('services', 'cli', 'demo', 'documents'),
 ) {
   const demo = JSON.parse(readFileSync(file, 'utf8')) as DemoCatalog;
   let created = 0;
@@ -97,6 +136,21 @@ export async function loadDemoCatalog(
       return send('catalog', 'CreateCredential', credential_id, { ...definition, credential_id });
     }),
   );
-  logger.info({ created, already }, 'demo catalog loaded');
-  return { created, already, roles: demo.roles.map((r) => ({ role_id: demoId('role', r.slug), name: r.name })) };
+  // Knowledge documents, whose passages become evidence (each carries its full text: one at a time).
+  const documents = demoDocuments(documentsDir);
+  for (const d of documents) {
+    await send('catalog', 'AddKnowledgeDocument', d.document_id, {
+      document_id: d.document_id,
+      title: d.title,
+      source_uri: d.source_uri,
+      text: d.text,
+    });
+  }
+  logger.info({ created, already, documents: documents.length }, 'demo catalog loaded');
+  return {
+    created,
+    already,
+    roles: demo.roles.map((r) => ({ role_id: demoId('role', r.slug), name: r.name })),
+    documents: documents.map((d) => ({ document_id: d.document_id, title: d.title, source_uri: d.source_uri })),
+  };
 }

@@ -1,5 +1,8 @@
 import { SingleBar } from 'cli-progress';
 import type { Writable } from 'node:stream';
+import type { CommandBus } from '../messaging/commandBus';
+import { createCommandClient } from '../messaging/commandClient';
+import { MessageCodec } from '../messaging/messageCodec';
 import { ConfigError, loadConfig } from '../platform/config';
 import { createPlatform, type Platform } from '../platform/platform';
 import { CliError } from './importExamples';
@@ -23,6 +26,18 @@ export async function withPlatform<T>(io: CliIo, run: (platform: Platform) => Pr
   } finally {
     await platform.close();
   }
+}
+
+/** A platform and a command bus for one command, both closed after it. */
+export function withBus<T>(io: CliIo, run: (platform: Platform, bus: CommandBus) => Promise<T>): Promise<T> {
+  return withPlatform(io, async (platform) => {
+    const client = await createCommandClient(platform, new MessageCodec(platform.codec, platform.topics), 'cli');
+    try {
+      return await run(platform, client.bus);
+    } finally {
+      await client.stop();
+    }
+  });
 }
 
 /** One line for any failure: what the user can act on, never a stack trace. */

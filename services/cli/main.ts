@@ -6,6 +6,7 @@ import { MessageCodec } from '../messaging/messageCodec';
 import type { Platform } from '../platform/platform';
 import { assessmentCommand } from './assessmentCommand';
 import { loadDemoCatalog } from './demoCatalog';
+import { documentsCommand } from './documentsCommand';
 import { eventsCommand } from './eventsCommand';
 import { importExamples } from './importExamples';
 import { failureLine, processIo, withPlatform, writeOut, type CliIo } from './io';
@@ -81,6 +82,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(projectionsCommand(io));
   program.addCommand(eventsCommand(io));
   program.addCommand(assessmentCommand(io));
+  program.addCommand(documentsCommand(io));
 
   // Subcommands report their usage errors the same way as the program.
   const configure = (command: Command) => {

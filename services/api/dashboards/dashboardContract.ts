@@ -134,7 +134,8 @@ export const dashboardSchemas = {
       submit_to_result_ms: schema('LatencyDistribution'),
       stages: {
         type: 'array',
-        description: 'Per-stage latencies recorded in `metric_snapshots` in the window (empty when none are)',
+        description:
+          'Latencies recorded in `metric_snapshots` in the window, per metric (`total_latency_ms`, `gpt_latency_ms`, `rag_latency_ms`, …; empty when none are)',
         items: {
           type: 'object',
           required: ['stage', 'count', 'avg', 'p50', 'p95'],
@@ -149,7 +150,8 @@ export const dashboardSchemas = {
       },
       token_cost_cents: {
         type: 'object',
-        description: 'Essay-scoring cost per assessment started in the window (those with a costed essay score)',
+        description:
+          'Token cost per assessment started in the window: the processing’s recorded total (essays, embeddings, rationales) once its recommendations exist, else its essay scores’ cost so far (those with either)',
         required: ['assessments', 'total', 'avg', 'p95'],
         properties: { assessments: count, total: { type: 'number' }, avg: nullableNumber, p95: nullableNumber },
       },
@@ -183,7 +185,10 @@ export const dashboardSchemas = {
     properties: {
       credential_id: uuid,
       title: { type: 'string' },
-      feedback: { ...count, description: 'Feedback given on recommendations that listed the credential' },
+      feedback: {
+        ...count,
+        description: 'Feedback given on the credential where it was recommended (each person’s latest revision, once)',
+      },
       accepted: count,
       rejected: count,
       pending: { ...count, description: 'Pending, or without an acceptance status' },

@@ -290,13 +290,25 @@ describe('GET /dashboards/metrics', () => {
         [randomUUID(), r.id, snapshot, (i + 1) / 100],
       );
     }
-    for (const [i, stage] of ['essay_scoring_ms', 'essay_scoring_ms', 'recommendation_ms'].entries()) {
+    for (const [i, stage] of ['total_latency_ms', 'total_latency_ms', 'rag_latency_ms'].entries()) {
       await db.query(`INSERT INTO metric_snapshots (id, metric_type, value, captured_at) VALUES ($1, $2, $3, $4)`, [
         randomUUID(),
         stage,
         100 * (i + 1),
         at(start + 5),
       ]);
+    }
+    // The recorded cost of the whole processing wins over the essays' (first); one without essays counts too.
+    const recorded = rows.filter((r) => r.status !== 'in_progress')[4]!;
+    for (const [assessment, cents] of [
+      [cost[0]!.id, 0.5],
+      [recorded.id, 0.1],
+    ] as const) {
+      await db.query(
+        `INSERT INTO metric_snapshots (id, assessment_id, metric_type, value, captured_at)
+         VALUES ($1, $2, 'token_cost_cents', $3, $4)`,
+        [randomUUID(), assessment, cents, at(start + 5)],
+      );
     }
     const from = at(start).toISOString();
     const to = at(start + 120).toISOString();
@@ -326,12 +338,14 @@ describe('GET /dashboards/metrics', () => {
       (latencies[(latencies.length - 1) >> 1]! + latencies[latencies.length >> 1]!) / 2,
       3,
     );
+    // Latencies only: the cost metric is not a stage.
     expect(res.body.stages).toEqual([
-      { stage: 'essay_scoring_ms', count: 2, avg: 150, p50: 150, p95: 195 },
-      { stage: 'recommendation_ms', count: 1, avg: 300, p50: 300, p95: 300 },
+      { stage: 'rag_latency_ms', count: 1, avg: 300, p50: 300, p95: 300 },
+      { stage: 'total_latency_ms', count: 2, avg: 150, p50: 150, p95: 195 },
     ]);
-    expect(res.body.token_cost_cents).toEqual({ assessments: 4, total: 0.1, avg: 0.025, p95: expect.any(Number) });
-    expect(res.body.token_cost_cents.p95).toBeCloseTo(0.0385, 6);
+    // Per assessment: 0.5 (recorded, not its essay's 0.01), 0.02, 0.03, 0.04 (essays), 0.1 (recorded).
+    expect(res.body.token_cost_cents).toEqual({ assessments: 5, total: 0.69, avg: 0.138, p95: expect.any(Number) });
+    expect(res.body.token_cost_cents.p95).toBeCloseTo(0.42, 6);
     // This system's projections (its own topic prefix) have stored offsets.
     expect(res.body.consumer_lag.source).toBe('offsets_age');
     expect(res.body.consumer_lag.projections.map((p: { projection: string }) => p.projection)).toContain('assessments');
@@ -362,15 +376,33 @@ describe('GET /dashboards/metrics', () => {
 });
 
 describe('GET /dashboards/feedback', () => {
-  it('sums feedback per credential over the recommendations that listed it', async () => {
+  it('counts each person’s feedback once, for the credential it is about, where it was recommended', async () => {
     const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
-    const feedback: [string[], number, string | null, Date][] = [
-      [[a, b], 5, 'accepted', at(0)],
-      [[a, b], 4, 'rejected', at(10)],
-      [[a, c], 2, 'pending', at(20)],
-      [[a], 3, null, at(30)],
+    // Recommendations (their credentials), each with feedback: [credential, relevance, acceptance, when].
+    const recommendations: [string[], [string, number, string | null, Date][]][] = [
+      [
+        [a, b],
+        [
+          [a, 5, 'accepted', at(0)],
+          [b, 4, 'rejected', at(10)],
+        ],
+      ],
+      [
+        [a, c],
+        [
+          [a, 2, 'pending', at(20)],
+          [c, 3, null, at(30)],
+        ],
+      ],
+      [
+        [a],
+        [
+          [a, 4, 'accepted', at(40)],
+          [b, 1, 'rejected', at(50)], // b was not recommended here: not counted
+        ],
+      ],
     ];
-    for (const [credentials, relevance, acceptance, when] of feedback) {
+    for (const [credentials, feedback] of recommendations) {
       const assessment = randomUUID();
       await insertAssessment(randomUUID(), {
         id: assessment,
@@ -382,42 +414,38 @@ describe('GET /dashboards/feedback', () => {
         completed_at: at(-49),
       });
       const reco = randomUUID();
-      await db.query(`INSERT INTO recommendations (id, assessment_id, status) VALUES ($1, $2, 'ready')`, [
-        reco,
-        assessment,
-      ]);
-      for (const [position, credential] of credentials.entries()) {
+      await db.query(
+        `INSERT INTO recommendations (id, assessment_id, status, generated_at) VALUES ($1, $2, 'ready', $3)`,
+        [reco, assessment, at(-49)],
+      );
+      for (const [i, credential] of credentials.entries()) {
         await db.query(
           `INSERT INTO recommendation_items (id, recommendation_id, credential_id, title, confidence, position)
            VALUES ($1, $2, $3, $4, 0.9, $5)`,
-          [randomUUID(), reco, credential, `Credential ${credential.slice(0, 4)}`, position],
+          [randomUUID(), reco, credential, `Credential ${credential.slice(0, 4)}`, i + 1],
         );
       }
-      await db.query(
-        `INSERT INTO recommendation_feedback (id, recommendation_id, submitted_by_role, relevance_score, acceptance_status, submitted_at)
-         VALUES ($1, $2, 'student', $3, $4, $5)`,
-        [randomUUID(), reco, relevance, acceptance, when],
-      );
+      for (const [credential, relevance, acceptance, when] of feedback) {
+        await db.query(
+          `INSERT INTO recommendation_feedback (id, recommendation_id, assessment_id, credential_id, submitted_by,
+             submitted_by_role, relevance_score, acceptance_status, revision, submitted_at)
+           VALUES ($1, $2, $3, $4, $5, 'student', $6, $7, 1, $8)`,
+          [randomUUID(), reco, assessment, credential, randomUUID(), relevance, acceptance, when],
+        );
+      }
     }
     const res = await get('feedback');
     expect(res.status).toBe(200);
+    const title = (id: string) => `Credential ${id.slice(0, 4)}`;
     expect(res.body.items).toEqual([
-      {
-        credential_id: a,
-        title: `Credential ${a.slice(0, 4)}`,
-        feedback: 4,
-        accepted: 1,
-        rejected: 1,
-        pending: 2,
-        mean_relevance: 3.5,
-      },
+      { credential_id: a, title: title(a), feedback: 3, accepted: 2, rejected: 0, pending: 1, mean_relevance: 11 / 3 },
       ...[
-        { credential_id: b, feedback: 2, accepted: 1, rejected: 1, pending: 0, mean_relevance: 4.5 },
-        { credential_id: c, feedback: 1, accepted: 0, rejected: 0, pending: 1, mean_relevance: 2 },
-      ].map((x) => ({ ...x, title: `Credential ${x.credential_id.slice(0, 4)}` })),
+        { credential_id: b, title: title(b), feedback: 1, accepted: 0, rejected: 1, pending: 0, mean_relevance: 4 },
+        { credential_id: c, title: title(c), feedback: 1, accepted: 0, rejected: 0, pending: 1, mean_relevance: 3 },
+      ].sort((x, y) => (x.credential_id < y.credential_id ? -1 : 1)),
     ]);
-    const windowed = await get(`feedback?from=${at(5).toISOString()}&to=${at(25).toISOString()}&limit=1`);
-    expect(windowed.body.items).toEqual([expect.objectContaining({ credential_id: a, feedback: 2 })]);
+    const windowed = await get(`feedback?from=${at(15).toISOString()}&to=${at(45).toISOString()}&limit=1`);
+    expect(windowed.body.items).toEqual([expect.objectContaining({ credential_id: a, feedback: 2, accepted: 1 })]);
     const one = await get(`feedback?credential_id=${c}`);
     expect(one.body.items.map((i: { credential_id: string }) => i.credential_id)).toEqual([c]);
     const bad = await get('feedback?credential_id=nope');

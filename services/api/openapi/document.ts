@@ -1,7 +1,9 @@
 import { essayPaths, essaySchemas } from '../assessments/essayContract';
 import { historyPaths, historySchemas } from '../assessments/historyContract';
+import { documentPaths, documentSchemas } from '../catalog/documentsContract';
 import { scoredExamplesPaths, scoredExamplesSchemas } from '../catalog/scoredExamplesContract';
 import { dashboardPaths, dashboardSchemas } from '../dashboards/dashboardContract';
+import { recommendationPaths, recommendationSchemas } from '../recommendations/recommendationContract';
 import {
   JSON_MEDIA,
   authenticatedErrors,
@@ -263,6 +265,7 @@ export const openApiDocument = {
       },
     },
     ...scoredExamplesPaths,
+    ...documentPaths,
     '/catalog/credentials': {
       get: {
         tags: ['Catalog'],
@@ -399,42 +402,10 @@ export const openApiDocument = {
         },
       },
     },
-    '/assessments/{assessment_id}/result': {
-      get: {
-        tags: ['Assessments', 'Recommendations'],
-        operationId: 'getAssessmentResult',
-        summary: 'Retrieve final recommendation result',
-        parameters: [parameter('AssessmentId')],
-        responses: {
-          '200': jsonResponse('Recommendation ready', schema('AssessmentResult')),
-          '202': { description: 'Still processing' },
-          '403': errorResponse('Caller may not see this assessment'),
-          '404': errorResponse('Not found'),
-          ...authenticatedErrors,
-        },
-      },
-    },
+    // The result and feedback (seed paths; contract beside their routes).
+    ...recommendationPaths,
     ...historyPaths,
     ...essayPaths,
-    '/recommendations/{recommendation_id}/feedback': {
-      post: {
-        tags: ['Recommendations'],
-        operationId: 'submitRecommendationFeedback',
-        summary: 'Submit feedback for a recommendation',
-        parameters: [parameter('RecommendationId')],
-        requestBody: jsonBody('RecommendationFeedbackRequest'),
-        responses: {
-          '201': { description: 'Feedback recorded' },
-          '202': response('CommandPending'),
-          '400': errorResponse('Invalid payload'),
-          '403': errorResponse('Caller may not give feedback on this recommendation'),
-          '404': errorResponse('Recommendation not found'),
-          '409': errorResponse('Assessment not completed'),
-          '422': errorResponse('Invalid feedback'),
-          ...authenticatedErrors,
-        },
-      },
-    },
     ...dashboardPaths,
     '/commands/{command_id}': {
       get: {
@@ -613,61 +584,9 @@ export const openApiDocument = {
           scoring: schema('ScoringProgress'),
         },
       },
-      AssessmentResult: {
-        type: 'object',
-        required: ['assessment_id', 'summary', 'recommendation_items', 'traces', 'metrics', 'degraded'],
-        properties: {
-          assessment_id: { type: 'string' },
-          summary: { type: 'string' },
-          recommendation_items: { type: 'array', items: schema('RecommendationItem') },
-          traces: { type: 'array', items: schema('RagTrace') },
-          metrics: schema('ProcessingMetrics'),
-          degraded: { type: 'boolean' },
-          completed_at: dateTime,
-        },
-      },
-      RecommendationItem: {
-        type: 'object',
-        required: ['credential_id', 'title', 'confidence', 'rationale'],
-        properties: {
-          credential_id: { type: 'string' },
-          title: { type: 'string' },
-          confidence: { type: 'number' },
-          rationale: { type: 'string' },
-          source_trace_ids: { type: 'array', items: { type: 'string' } },
-        },
-      },
-      RagTrace: {
-        type: 'object',
-        required: ['trace_id', 'source_uri', 'snippet', 'similarity'],
-        properties: {
-          trace_id: { type: 'string' },
-          source_uri: { type: 'string', format: 'uri' },
-          snippet: { type: 'string' },
-          similarity: { type: 'number' },
-          embedding_provider: { type: 'string', enum: ['sentence-transformers', 'openai'] },
-        },
-      },
-      ProcessingMetrics: {
-        type: 'object',
-        required: ['total_latency_ms', 'token_cost_cents'],
-        properties: {
-          total_latency_ms: { type: 'integer' },
-          token_cost_cents: { type: 'number' },
-          gpt_latency_ms: { type: 'integer' },
-          rag_latency_ms: { type: 'integer' },
-        },
-      },
-      RecommendationFeedbackRequest: {
-        type: 'object',
-        required: ['relevance_score'],
-        properties: {
-          relevance_score: { type: 'integer', minimum: 1, maximum: 5 },
-          acceptance_status: { type: 'string', enum: ['accepted', 'rejected', 'pending'] },
-          comments: { type: 'string' },
-          submitted_by_role: { type: 'string', enum: ['student', 'advisor'] },
-        },
-      },
+      // AssessmentResult, RecommendationItem, RagTrace, ProcessingMetrics, RecommendationFeedbackRequest
+      // (and what the service adds to them), beside their routes.
+      ...recommendationSchemas,
       CredentialList: {
         type: 'object',
         required: ['items', 'page', 'page_size', 'total'],
@@ -862,6 +781,7 @@ export const openApiDocument = {
       // ---- Essay scoring (contracts beside their routes) -----------------------------------
       ...essaySchemas,
       ...scoredExamplesSchemas,
+      ...documentSchemas,
       ...dashboardSchemas,
 
       // ---- Health -------------------------------------------------------------------------

@@ -76,31 +76,57 @@ function fitSpan(source: string, span: Span, budget: number, count: (s: string) 
     const start = span.start + (m.index ?? 0);
     words.push({ start, end: start + m[0].length });
   }
+  const pieces = words.flatMap((w) => splitWord(source, w, budget, count));
+  // Greedy: each span takes the most pieces that fit after its first, found by galloping then
+  // bisecting over the piece index, so a long run of words costs a few counts per span (not one
+  // count per word, of the span so far).
   const out: Span[] = [];
-  let current: Span | null = null;
-  for (const word of words.flatMap((w) => splitWord(source, w, budget, count))) {
-    if (current && count(source.slice(current.start, word.end)) <= budget) {
-      current = { start: current.start, end: word.end };
-    } else {
-      if (current) out.push(current);
-      current = word;
+  for (let i = 0; i < pieces.length;) {
+    const start = pieces[i]!.start;
+    const fits = (j: number): boolean => count(source.slice(start, pieces[j]!.end)) <= budget;
+    let lo = i;
+    let hi = pieces.length - 1;
+    for (let step = 1; i + step <= hi; step *= 2) {
+      if (!fits(i + step)) {
+        hi = i + step - 1;
+        break;
+      }
+      lo = i + step;
     }
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (fits(mid)) lo = mid;
+      else hi = mid - 1;
+    }
+    out.push({ start, end: pieces[lo]!.end });
+    i = lo + 1;
   }
-  if (current) out.push(current);
   return out;
 }
 
-/** A word longer than the budget, in the longest prefixes that fit (never splitting a surrogate pair). */
+/**
+ * A word longer than the budget, in the longest prefixes that fit (never splitting a surrogate pair).
+ * Each piece is found by galloping (prefixes of budget, 2×budget, … characters) to one that no
+ * longer fits, then bisecting: its cost is a few counts of about the piece's own length, never of
+ * the whole word (a 200,000-character run without spaces, e.g. CJK text or base64, stays linear).
+ */
 function splitWord(source: string, word: Span, budget: number, count: (s: string) => number): Span[] {
   const out: Span[] = [];
   let start = word.start;
   while (start < word.end) {
-    if (count(source.slice(start, word.end)) <= budget) {
+    let lo = start + 1; // always make progress, even if one character exceeds the budget
+    let hi = word.end;
+    for (let length = Math.max(1, budget); start + length < hi; length *= 2) {
+      if (count(source.slice(start, start + length)) > budget) {
+        hi = start + length - 1;
+        break;
+      }
+      lo = start + length;
+    }
+    if (hi === word.end && count(source.slice(start, word.end)) <= budget) {
       out.push({ start, end: word.end });
       break;
     }
-    let lo = start + 1; // always make progress, even if one character exceeds the budget
-    let hi = word.end;
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
       if (count(source.slice(start, mid)) <= budget) lo = mid;
