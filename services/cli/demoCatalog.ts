@@ -8,7 +8,7 @@ import type { ContextName } from '../messaging/envelopes';
 import type { Logger } from '../platform/logger';
 import { repoPath } from '../platform/paths';
 
-const DEMO_NAMESPACE = '6d0c2a8e-93b1-4f57-a0de-1c4b7e2f5a39';
+export const DEMO_NAMESPACE = '6d0c2a8e-93b1-4f57-a0de-1c4b7e2f5a39';
 const SYSTEM: Actor = { id: 'system:demo-catalog', role: 'system' };
 
 interface DemoCatalog {
@@ -37,8 +37,13 @@ interface DemoCatalog {
   }[];
 }
 
-/** Demo catalog ids are derived from slugs, so every load names the same roles and credentials. */
-export const demoId = (kind: string, slug: string): string => uuidv5(`${kind}:${slug}`, DEMO_NAMESPACE);
+/**
+ * Demo catalog ids are derived from slugs, so every load names the same roles and credentials.
+ * Another namespace gives another copy of the catalog (tests: one per system, so that systems
+ * sharing a database never share a demo role's students or feedback).
+ */
+export const demoId = (kind: string, slug: string, namespace = DEMO_NAMESPACE): string =>
+  uuidv5(`${kind}:${slug}`, namespace);
 
 /** Where the demo knowledge documents say they come from: one stable URI per document. */
 export const demoDocumentUri = (slug: string): string => `https://docs.microcred.example/guides/${slug}`;
@@ -55,7 +60,10 @@ export interface DemoDocument {
  * The demo knowledge documents: services/cli/demo/documents/<slug>.md, in slug order. The title
  * is the file's first line (a `# ` heading); the text is the whole file, as it is.
  */
-export function demoDocuments(dir = repoPath('services', 'cli', 'demo', 'documents')): DemoDocument[] {
+export function demoDocuments(
+  dir = repoPath('services', 'cli', 'demo', 'documents'),
+  namespace = DEMO_NAMESPACE,
+): DemoDocument[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.md'))
     .sort()
@@ -68,7 +76,7 @@ export function demoDocuments(dir = repoPath('services', 'cli', 'demo', 'documen
       if (problem) throw new Error(`demo document ${file}: ${problem}`);
       return {
         slug,
-        document_id: demoId('document', slug),
+        document_id: demoId('document', slug, namespace),
         title: heading[1]!.trim(),
         source_uri: demoDocumentUri(slug),
         text,
@@ -83,9 +91,12 @@ export function demoDocuments(dir = repoPath('services', 'cli', 'demo', 'documen
 export async function loadDemoCatalog(
   bus: CommandBus,
   logger: Logger,
-  file = repoPath('services', 'cli', 'demo', 'catalog.json'),
-  documentsDir = repoPath('services', 'cli', 'demo', 'documents'),
+  options: { file?: string; documentsDir?: string; namespace?: string } = {},
 ) {
+  const file = options.file ?? repoPath('services', 'cli', 'demo', 'catalog.json');
+  const documentsDir = options.documentsDir ?? repoPath('services', 'cli', 'demo', 'documents');
+  const namespace = options.namespace ?? DEMO_NAMESPACE;
+  const id = (kind: string, slug: string) => demoId(kind, slug, namespace);
   const demo = JSON.parse(readFileSync(file, 'utf8')) as DemoCatalog;
   let created = 0;
   let already = 0;
@@ -93,7 +104,7 @@ export async function loadDemoCatalog(
     const result = await bus.send(
       context,
       {
-        command_id: demoId(`command:${type}`, aggregate_id),
+        command_id: id(`command:${type}`, aggregate_id),
         type,
         aggregate_id,
         issued_at: new Date().toISOString(),
@@ -114,7 +125,7 @@ export async function loadDemoCatalog(
     else already++;
   };
   for (const role of demo.roles) {
-    const role_id = demoId('role', role.slug);
+    const role_id = id('role', role.slug);
     await send('catalog', 'CreateRole', role_id, {
       role_id,
       name: role.name,
@@ -123,7 +134,7 @@ export async function loadDemoCatalog(
     });
     await Promise.all(
       role.questions.map((q) => {
-        const question_id = demoId('question', q.slug);
+        const question_id = id('question', q.slug);
         const { slug: _slug, ...definition } = q;
         return send('catalog', 'CreateQuestion', question_id, { ...definition, question_id, role_id });
       }),
@@ -131,13 +142,13 @@ export async function loadDemoCatalog(
   }
   await Promise.all(
     demo.credentials.map((c) => {
-      const credential_id = demoId('credential', c.slug);
+      const credential_id = id('credential', c.slug);
       const { slug: _slug, ...definition } = c;
       return send('catalog', 'CreateCredential', credential_id, { ...definition, credential_id });
     }),
   );
   // Knowledge documents, whose passages become evidence (each carries its full text: one at a time).
-  const documents = demoDocuments(documentsDir);
+  const documents = demoDocuments(documentsDir, namespace);
   for (const d of documents) {
     await send('catalog', 'AddKnowledgeDocument', d.document_id, {
       document_id: d.document_id,
@@ -150,7 +161,7 @@ export async function loadDemoCatalog(
   return {
     created,
     already,
-    roles: demo.roles.map((r) => ({ role_id: demoId('role', r.slug), name: r.name })),
+    roles: demo.roles.map((r) => ({ role_id: id('role', r.slug), name: r.name })),
     documents: documents.map((d) => ({ document_id: d.document_id, title: d.title, source_uri: d.source_uri })),
   };
 }

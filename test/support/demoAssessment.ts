@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { demoId, loadDemoCatalog } from '../../services/cli/demoCatalog';
+import { v5 as uuidv5 } from 'uuid';
+import { DEMO_NAMESPACE, demoId, loadDemoCatalog } from '../../services/cli/demoCatalog';
 import { createCommandClient } from '../../services/messaging/commandClient';
 import { MessageCodec } from '../../services/messaging/messageCodec';
 import { repoPath } from '../../services/platform/paths';
@@ -39,7 +40,13 @@ export interface DemoCredential {
   skills: string[];
 }
 
-export function demoCatalog(): { roles: DemoRole[]; credentials: DemoCredential[] } {
+/** The demo catalog's namespace in a test system: its own copy, per topic prefix. */
+export function demoNamespaceOf(sys: TestSystem): string {
+  return uuidv5(sys.config.KAFKA_TOPIC_PREFIX, DEMO_NAMESPACE);
+}
+
+/** The demo catalog as loaded in `namespace` (see `loadDemo`). */
+export function demoCatalog(namespace: string): { roles: DemoRole[]; credentials: DemoCredential[] } {
   const raw = JSON.parse(readFileSync(repoPath('services', 'cli', 'demo', 'catalog.json'), 'utf8')) as {
     roles: { slug: string; name: string; skills_profile: { skill: string }[]; questions: DemoQuestion[] }[];
     credentials: { slug: string; title: string; description: string; skills: string[] }[];
@@ -47,13 +54,13 @@ export function demoCatalog(): { roles: DemoRole[]; credentials: DemoCredential[
   return {
     roles: raw.roles.map((r) => ({
       slug: r.slug,
-      role_id: demoId('role', r.slug),
+      role_id: demoId('role', r.slug, namespace),
       name: r.name,
       skills: r.skills_profile.map((s) => s.skill),
-      questions: r.questions.map((q) => ({ ...q, question_id: demoId('question', q.slug) })),
+      questions: r.questions.map((q) => ({ ...q, question_id: demoId('question', q.slug, namespace) })),
     })),
     credentials: raw.credentials.map((c) => ({
-      credential_id: demoId('credential', c.slug),
+      credential_id: demoId('credential', c.slug, namespace),
       title: c.title,
       description: c.description,
       skills: c.skills,
@@ -61,15 +68,19 @@ export function demoCatalog(): { roles: DemoRole[]; credentials: DemoCredential[
   };
 }
 
-/** Loads the demo catalog into the system through its catalog decider (as `npm start` does). */
-export async function loadDemo(sys: TestSystem): Promise<void> {
+/**
+ * Loads the demo catalog into the system through its catalog decider (as `npm start` does), in
+ * the system's own namespace, and returns it as loaded.
+ */
+export async function loadDemo(sys: TestSystem): Promise<ReturnType<typeof demoCatalog>> {
   const { platform } = sys.running;
   const client = await createCommandClient(platform, new MessageCodec(platform.codec, platform.topics), 'demo-loader');
   try {
-    await loadDemoCatalog(client.bus, platform.logger);
+    await loadDemoCatalog(client.bus, platform.logger, { namespace: demoNamespaceOf(sys) });
   } finally {
     await client.stop();
   }
+  return demoCatalog(demoNamespaceOf(sys));
 }
 
 /** Waits until the search projection has indexed every active demo credential. */

@@ -135,6 +135,11 @@ export function catalogRoutes(deps: ApiDeps): Router {
     ctx.body = { items: items.map(presentCredential), page, page_size: pageSize, total };
   });
 
+  router.get('/credentials/:credential_id', async (ctx) => {
+    actorOf(ctx);
+    ctx.body = presentCredential(await credentialOr404(idParam(ctx, 'credential_id')));
+  });
+
   router.post('/credentials', admin, validateBody('CredentialInput'), async (ctx) => {
     const credential_id = newId(ctx, 'credential');
     await write(

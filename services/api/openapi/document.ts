@@ -313,6 +313,17 @@ export const openApiDocument = {
       },
     },
     '/catalog/credentials/{credential_id}': {
+      get: {
+        tags: ['Catalog'],
+        operationId: 'getCredential',
+        summary: 'A credential, active or retired (e.g. to check an evidence snippet against its description)',
+        parameters: [parameter('CredentialId')],
+        responses: {
+          '200': jsonResponse('The credential', schema('Credential')),
+          '404': errorResponse('Credential not found'),
+          ...authenticatedErrors,
+        },
+      },
       put: {
         tags: ['Catalog'],
         operationId: 'updateCredential',

@@ -1,11 +1,11 @@
 import type { Pool } from 'pg';
-import { listCredentials, type CredentialView } from '../../../projections/catalog/queries';
+import { listCredentials } from '../../../projections/catalog/queries';
 import { priorStudentsOf } from '../../../projections/recommendations/queries';
 import { credentialText } from '../../../projections/search/documents';
 import type { Embeddings } from '../embeddings/embeddings';
 import { rankCredentials, type CandidateCredential, type PriorStudent, type RankedCredential } from './engine';
 import type { AssessmentFacts } from './assessmentFacts';
-import type { StoredVectors } from './storedVectors';
+import type { IndexedCredential, StoredVectors } from './storedVectors';
 import type { StudentNeeds } from './studentNeeds';
 
 /**
@@ -20,6 +20,8 @@ export interface Ranking {
   candidates: CandidateCredential[];
   /** Earlier students of the role that took part in the collaborative signal. */
   history: number;
+  /** The candidates came from the catalog read model: the search index could not answer. */
+  degraded: boolean;
 }
 
 const MAX_CATALOG = 1000;
@@ -39,7 +41,7 @@ export class CandidateSource {
     limit: number,
     signal?: AbortSignal,
   ): Promise<Ranking> {
-    const [candidates, history] = await Promise.all([
+    const [{ candidates, degraded }, history] = await Promise.all([
       this.candidates(needsModel, signal),
       priorStudentsOf(this.deps.pool, facts.role_id, {
         limit: this.deps.historyLimit ?? 2000,
@@ -55,7 +57,7 @@ export class CandidateSource {
       needsVector,
       limit,
     });
-    return { ranked, candidates: relevant, history: history.length };
+    return { ranked, candidates: relevant, history: history.length, degraded };
   }
 
   /** The ids of the `n` credentials the ranking puts first for this student. */
@@ -71,42 +73,55 @@ export class CandidateSource {
     return ranked.map((r) => r.credential_id);
   }
 
-  private async candidates(model: string, signal?: AbortSignal): Promise<CandidateCredential[]> {
-    const { items } = await listCredentials(this.deps.pool, { page: 1, pageSize: MAX_CATALOG });
-    const key = (c: CredentialView) => `${c.credential_id}@${c.updated_at}`;
-    let missing = items.filter((c) => this.vectors.get(key(c))?.model !== model);
-    if (missing.length > 0) {
-      // Those the search index embedded from the same revision with the same model, first.
-      const stored = await this.deps.stored.credentials().catch(() => new Map<string, never>());
-      for (const c of missing) {
-        const s = stored.get(c.credential_id);
-        if (s && s.model === model && Date.parse(s.updated_at) === Date.parse(c.updated_at)) {
-          this.vectors.set(key(c), { model, vector: Float32Array.from(s.vector) });
-        }
-      }
-      missing = missing.filter((c) => this.vectors.get(key(c))?.model !== model);
+  /**
+   * This deployment's active credentials, as the search index holds them (text and vector); when
+   * Elasticsearch cannot answer, the catalog read model's (embedded here), and the ranking is
+   * degraded. Vectors are kept per credential revision and model.
+   */
+  private async candidates(
+    model: string,
+    signal?: AbortSignal,
+  ): Promise<{ candidates: CandidateCredential[]; degraded: boolean }> {
+    let items: IndexedCredential[];
+    let degraded = false;
+    try {
+      items = await this.deps.stored.activeCredentials();
+    } catch {
+      const { items: rows } = await listCredentials(this.deps.pool, { page: 1, pageSize: MAX_CATALOG });
+      items = rows.map((c) => ({ ...c, description: c.description ?? '' }));
+      degraded = true;
     }
+    const key = (c: IndexedCredential) => `${c.credential_id}@${Date.parse(c.updated_at)}`;
+    for (const c of items) {
+      if (c.stored?.model === model && this.vectors.get(key(c))?.model !== model) {
+        this.vectors.set(key(c), { model, vector: Float32Array.from(c.stored.vector) });
+      }
+    }
+    const missing = items.filter((c) => this.vectors.get(key(c))?.model !== model);
     if (missing.length > 0) {
       const batch = await this.deps.embeddings.embed(
-        missing.map((c) => credentialText({ title: c.title, description: c.description ?? '', skills: c.skills })),
+        missing.map((c) => credentialText(c)),
         signal ? { signal } : {},
       );
       if (batch.model !== model) {
         throw new Error(`embedding model changed mid-ranking (${model} → ${batch.model}); retrying`);
       }
       missing.forEach((c, i) => this.vectors.set(key(c), { model: batch.model, vector: batch.vectors[i]! }));
-      // Forget revisions and credentials no longer in the catalog.
-      const live = new Set(items.map(key));
-      for (const k of this.vectors.keys()) if (!live.has(k)) this.vectors.delete(k);
     }
-    return items.map((c) => ({
-      credential_id: c.credential_id,
-      title: c.title,
-      description: c.description ?? '',
-      skills: c.skills,
-      provider: c.provider,
-      status: 'active' as const,
-      vector: this.vectors.get(key(c))!.vector,
-    }));
+    // Forget revisions and credentials no longer active.
+    const live = new Set(items.map(key));
+    for (const k of this.vectors.keys()) if (!live.has(k)) this.vectors.delete(k);
+    return {
+      degraded,
+      candidates: items.map((c) => ({
+        credential_id: c.credential_id,
+        title: c.title,
+        description: c.description,
+        skills: c.skills,
+        provider: c.provider,
+        status: 'active' as const,
+        vector: this.vectors.get(key(c))!.vector,
+      })),
+    };
   }
 }

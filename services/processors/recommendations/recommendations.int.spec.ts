@@ -2,13 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { choiceQuestionChoices, singleChoice } from '../../../domain/assessment/rubricExamples';
 import { createRoleWithQuestions, startAssessment } from '../../../test/support/catalogFixture';
 import { eventCount, submitWithEssay } from '../../../test/support/essays';
-import {
-  demoCatalog,
-  loadDemo,
-  searchIndexed,
-  submitDemoAssessment,
-  type DemoRole,
-} from '../../../test/support/demoAssessment';
+import { loadDemo, searchIndexed, submitDemoAssessment, type DemoRole } from '../../../test/support/demoAssessment';
 import { scoringReply, startFakeOpenAI, type ChatRequestBody, type FakeOpenAI } from '../../../test/support/fakeOpenAI';
 import { eventually } from '../../../test/support/platform';
 import { spawnMicrocred } from '../../../test/support/processes';
@@ -18,8 +12,8 @@ import { RATIONALE_SCHEMA_NAME } from './llm/rationaleReply';
 
 jest.setTimeout(300_000);
 
-const demo = demoCatalog();
 const RESULT = '/assessments/{assessment_id}/result';
+type Demo = Awaited<ReturnType<typeof loadDemo>>;
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- result bodies are read field by field; their shape is checked against the contract */
 
@@ -44,20 +38,19 @@ async function completedResult(sys: TestSystem, token: string, id: string): Prom
 
 /** Every trace's snippet is its source's text at [start, end), read back through the catalog API. */
 async function expectVerbatim(sys: TestSystem, token: string, traces: any[]): Promise<void> {
-  const credentials = await sys.request('GET', '/api/v1/catalog/credentials?page_size=100', { token });
-  const descriptions = new Map<string, string>(
-    credentials.body.items.map((c: any) => [c.credential_id, c.description]),
-  );
+  expect(new Set(traces.map((t) => t.source_type))).toEqual(new Set(['credential', 'document']));
   for (const t of traces) {
-    let text: string | undefined;
-    if (t.source_type === 'document') {
-      const source = await sys.request('GET', `/api/v1/catalog/documents/${t.source_id}`, { token });
-      expect(source.status).toBe(200);
-      text = source.body.text;
-    } else {
-      text = descriptions.get(t.source_id);
-    }
-    expect(text?.slice(t.start, t.end)).toBe(t.snippet);
+    const document = t.source_type === 'document';
+    const path = document ? `/catalog/documents/${t.source_id}` : `/catalog/credentials/${t.source_id}`;
+    const source = await sys.request('GET', `/api/v1${path}`, { token });
+    expectMatchesContract(
+      'GET',
+      document ? '/catalog/documents/{document_id}' : '/catalog/credentials/{credential_id}',
+      source,
+    );
+    expect(source.status).toBe(200);
+    const text: string = document ? source.body.text : source.body.description;
+    expect(text.slice(t.start, t.end)).toBe(t.snippet);
   }
 }
 
@@ -71,10 +64,11 @@ function expectCitationsExist(body: any): void {
 describe('recommendations over the demo catalog (offline: no LLM)', () => {
   let sys: TestSystem;
   let token: string;
+  let demo: Demo;
 
   beforeAll(async () => {
     sys = await startTestSystem({ PROCESSOR_POLL_MS: '100' });
-    await loadDemo(sys);
+    demo = await loadDemo(sys);
     await searchIndexed(sys, demo.credentials.length);
     token = (await sys.registerAndLogin('student')).token;
   });
@@ -246,11 +240,12 @@ describe('recommendations with an LLM (a local server speaking the OpenAI protoc
   let sys: TestSystem;
   let token: string;
   let role: DemoRole;
+  let demo: Demo;
 
   beforeAll(async () => {
     fake = await startFakeOpenAI();
     sys = await startTestSystem(llmEnv(fake));
-    await loadDemo(sys);
+    demo = await loadDemo(sys);
     await searchIndexed(sys, demo.credentials.length);
     token = (await sys.registerAndLogin('student')).token;
     role = demo.roles.find((r) => r.name === 'Backend Software Engineer')!;
@@ -394,7 +389,7 @@ describe('a recommendation processor killed between the LLM answer and its repor
     const sys = await startTestSystem({ ...env, ROLES: 'api,deciders,projections' });
     const children: ReturnType<typeof spawnMicrocred>[] = [];
     try {
-      await loadDemo(sys);
+      const demo = await loadDemo(sys);
       await searchIndexed(sys, demo.credentials.length);
       const { token } = await sys.registerAndLogin('student');
       const processorEnv = { ...sys.env, ...env, ROLES: 'processors', PORT: '0' };

@@ -99,7 +99,7 @@ export class Recommender {
       recommendation_id: recommendationIdFor(facts.assessment_id),
       summary,
       items,
-      degraded: written === null || batch.degraded,
+      degraded: written === null || batch.degraded || ranking.degraded,
       provider: written ? 'openai' : 'composed',
       model: written?.model ?? 'composed-v1',
       prompt_version: written?.prompt_version ?? 'composed-v1',

@@ -1,4 +1,5 @@
 import type { ElasticsearchClient } from '../../platform/elasticsearch';
+import type { CredentialDocument } from '../../../projections/search/documents';
 import type { SearchIndexes } from '../../../projections/search/indexes';
 
 /**
@@ -6,17 +7,29 @@ import type { SearchIndexes } from '../../../projections/search/indexes';
  * recommendation stages compare exact cosines without embedding again what the index already
  * holds (kNN scores are approximate: the index is int8-quantised):
  * - a passage's, for a trace's similarity to the query (one `_mget`);
- * - every active credential's, for the ranking's content similarity (one search), keyed by
- *   credential id with the instant of the revision it was embedded from.
+ * - every active credential of this deployment's index, with its text and vector: the ranking's
+ *   candidates (one search).
  */
 export interface StoredVector {
   model: string;
   vector: number[];
 }
 
+export interface IndexedCredential {
+  credential_id: string;
+  title: string;
+  description: string;
+  skills: string[];
+  provider: string | null;
+  /** When the revision it was built from happened. */
+  updated_at: string;
+  /** Absent when the projection could not embed it. */
+  stored?: StoredVector;
+}
+
 export interface StoredVectors {
   passages(ids: readonly string[]): Promise<Map<string, StoredVector>>;
-  credentials(): Promise<Map<string, StoredVector & { updated_at: string }>>;
+  activeCredentials(): Promise<IndexedCredential[]>;
 }
 
 const MAX_CREDENTIALS = 10_000;
@@ -40,30 +53,40 @@ export function storedVectorsFrom(es: ElasticsearchClient, indexes: SearchIndexe
       }
       return found;
     },
-    async credentials() {
-      const res = await es.search<{
-        credential_id: string;
-        vector?: number[];
-        embedding_model?: string;
-        updated_at?: string;
-      }>(
-        {
-          index: indexes.credentials,
-          size: MAX_CREDENTIALS,
-          track_total_hits: false,
-          query: { term: { active: true } },
-          _source: ['credential_id', 'vector', 'embedding_model', 'updated_at'],
-        },
-        { ignore: [404] },
-      );
-      const found = new Map<string, StoredVector & { updated_at: string }>();
-      for (const hit of res.hits?.hits ?? []) {
+    async activeCredentials() {
+      const res = await es.search<CredentialDocument>({
+        index: indexes.credentials,
+        size: MAX_CREDENTIALS,
+        track_total_hits: false,
+        query: { term: { active: true } },
+        _source: [
+          'credential_id',
+          'title',
+          'description',
+          'skills',
+          'provider',
+          'vector',
+          'embedding_model',
+          'updated_at',
+        ],
+      });
+      return res.hits.hits.flatMap((hit) => {
         const d = hit._source;
-        if (d && Array.isArray(d.vector) && typeof d.embedding_model === 'string' && d.updated_at) {
-          found.set(d.credential_id, { model: d.embedding_model, vector: d.vector, updated_at: d.updated_at });
-        }
-      }
-      return found;
+        if (!d) return [];
+        return [
+          {
+            credential_id: d.credential_id,
+            title: d.title,
+            description: d.description,
+            skills: d.skills,
+            provider: d.provider,
+            updated_at: d.updated_at,
+            ...(Array.isArray(d.vector) && d.embedding_model
+              ? { stored: { model: d.embedding_model, vector: d.vector } }
+              : {}),
+          },
+        ];
+      });
     },
   };
 }
