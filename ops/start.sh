@@ -47,8 +47,12 @@ cat >&2 <<MSG
   Demo student  $DEMO_STUDENT_EMAIL and the admin $BOOTSTRAP_ADMIN_EMAIL (passwords: $STACK_DIR/secrets.env)
   Stop the app with Ctrl-C, the servers with: npm run stack -- down
 
-  Start a "$ROLE_NAME" assessment as the demo student:
+  Take a "$ROLE_NAME" assessment as the demo student and print its result
+  (ranked credentials, rationales and the evidence they cite):
+    (set -a; . '$STACK_DIR/secrets.env'; cd '$REPO_ROOT' && npx microcred demo-assessment --api $API --role "$ROLE_NAME")
+  By hand, with the student's token (POST $API/auth/token): POST $API/assessments/start,
+  POST $API/assessments/{id}/responses {"responses": [...], "completed": true}, then
+  GET $API/assessments/{id}/result (202 with progress while processing, then 200).
 MSG
-printf '%s\n' "(. '$STACK_DIR/secrets.env' && curl -s -X POST $API/assessments/start -H 'content-type: application/json' -d '{\"role_id\":\"$ROLE_ID\"}' -H \"Authorization: Bearer \$(curl -s -X POST $API/auth/token -H 'content-type: application/json' -d \"{\\\"email\\\":\\\"\$DEMO_STUDENT_EMAIL\\\",\\\"password\\\":\\\"\$DEMO_STUDENT_PASSWORD\\\"}\" | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).access_token')\")"
 echo
 wait $APP_PID

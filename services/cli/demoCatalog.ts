@@ -11,7 +11,7 @@ import { repoPath } from '../platform/paths';
 export const DEMO_NAMESPACE = '6d0c2a8e-93b1-4f57-a0de-1c4b7e2f5a39';
 const SYSTEM: Actor = { id: 'system:demo-catalog', role: 'system' };
 
-interface DemoCatalog {
+export interface DemoCatalog {
   roles: {
     slug: string;
     name: string;
@@ -44,6 +44,11 @@ interface DemoCatalog {
  */
 export const demoId = (kind: string, slug: string, namespace = DEMO_NAMESPACE): string =>
   uuidv5(`${kind}:${slug}`, namespace);
+
+/** services/cli/demo/catalog.json: the demo roles with their questions (answer keys included) and credentials. */
+export function demoCatalogFile(file = repoPath('services', 'cli', 'demo', 'catalog.json')): DemoCatalog {
+  return JSON.parse(readFileSync(file, 'utf8')) as DemoCatalog;
+}
 
 /** Where the demo knowledge documents say they come from: one stable URI per document. */
 export const demoDocumentUri = (slug: string): string => `https://docs.microcred.example/guides/${slug}`;
@@ -93,11 +98,10 @@ export async function loadDemoCatalog(
   logger: Logger,
   options: { file?: string; documentsDir?: string; namespace?: string } = {},
 ) {
-  const file = options.file ?? repoPath('services', 'cli', 'demo', 'catalog.json');
   const documentsDir = options.documentsDir ?? repoPath('services', 'cli', 'demo', 'documents');
   const namespace = options.namespace ?? DEMO_NAMESPACE;
   const id = (kind: string, slug: string) => demoId(kind, slug, namespace);
-  const demo = JSON.parse(readFileSync(file, 'utf8')) as DemoCatalog;
+  const demo = demoCatalogFile(options.file);
   let created = 0;
   let already = 0;
   const send = async (context: ContextName, type: string, aggregate_id: string, data: Record<string, unknown>) => {

@@ -1,28 +1,13 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import type { CommandBus } from '../messaging/commandBus';
-import { createCommandClient } from '../messaging/commandClient';
-import { MessageCodec } from '../messaging/messageCodec';
-import type { Platform } from '../platform/platform';
 import { assessmentCommand } from './assessmentCommand';
 import { loadDemoCatalog } from './demoCatalog';
+import { demoAssessmentCommand } from './demoAssessmentCommand';
 import { documentsCommand } from './documentsCommand';
 import { eventsCommand } from './eventsCommand';
 import { importExamples } from './importExamples';
-import { failureLine, processIo, withPlatform, writeOut, type CliIo } from './io';
+import { failureLine, processIo, withBus, writeOut, type CliIo } from './io';
 import { projectionsCommand } from './projectionsCommand';
-
-/** A platform and a command bus for one command, both closed after it. */
-function withBus<T>(io: CliIo, run: (platform: Platform, bus: CommandBus) => Promise<T>): Promise<T> {
-  return withPlatform(io, async (platform) => {
-    const client = await createCommandClient(platform, new MessageCodec(platform.codec, platform.topics), 'cli');
-    try {
-      return await run(platform, client.bus);
-    } finally {
-      await client.stop();
-    }
-  });
-}
 
 /** Usage errors (unknown command or option, missing or invalid argument) exit with this code; failures with 1. */
 export const USAGE_EXIT = 2;
@@ -83,6 +68,7 @@ export function buildProgram(io: CliIo): Command {
   program.addCommand(eventsCommand(io));
   program.addCommand(assessmentCommand(io));
   program.addCommand(documentsCommand(io));
+  program.addCommand(demoAssessmentCommand(io));
 
   // Subcommands report their usage errors the same way as the program.
   const configure = (command: Command) => {

@@ -1,19 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { v5 as uuidv5 } from 'uuid';
-import { DEMO_NAMESPACE, demoId, loadDemoCatalog } from '../../services/cli/demoCatalog';
+import { demoAnswer, type DemoAnswerOptions } from '../../services/cli/demoAnswers';
+import { DEMO_NAMESPACE, demoCatalogFile, demoId, loadDemoCatalog } from '../../services/cli/demoCatalog';
 import { createCommandClient } from '../../services/messaging/commandClient';
 import { MessageCodec } from '../../services/messaging/messageCodec';
-import { repoPath } from '../../services/platform/paths';
 import { startAssessment } from './catalogFixture';
 import { eventually } from './platform';
 import type { TestSystem } from './system';
 
 /**
- * The demo catalog (services/cli/demo/catalog.json) in a test system, and valid answers to a
- * demo role's questions generated from their rubrics: a student strong in every skill but the
- * `weak` ones (multiple-choice questions answered right unless `wrongChoices`, profile answers
- * listing the role's expected skills minus the weak ones, essays written from the rubric's
- * criteria).
+ * The demo catalog (services/cli/demo/catalog.json) in a test system, and assessments of its
+ * roles answered by services/cli/demoAnswers.ts.
  */
 interface DemoQuestion {
   slug: string;
@@ -47,17 +43,17 @@ export function demoNamespaceOf(sys: TestSystem): string {
 
 /** The demo catalog as loaded in `namespace` (see `loadDemo`). */
 export function demoCatalog(namespace: string): { roles: DemoRole[]; credentials: DemoCredential[] } {
-  const raw = JSON.parse(readFileSync(repoPath('services', 'cli', 'demo', 'catalog.json'), 'utf8')) as {
-    roles: { slug: string; name: string; skills_profile: { skill: string }[]; questions: DemoQuestion[] }[];
-    credentials: { slug: string; title: string; description: string; skills: string[] }[];
-  };
+  const raw = demoCatalogFile();
   return {
     roles: raw.roles.map((r) => ({
       slug: r.slug,
       role_id: demoId('role', r.slug, namespace),
       name: r.name,
-      skills: r.skills_profile.map((s) => s.skill),
-      questions: r.questions.map((q) => ({ ...q, question_id: demoId('question', q.slug, namespace) })),
+      skills: (r.skills_profile as { skill: string }[]).map((s) => s.skill),
+      questions: r.questions.map((q) => ({
+        ...(q as DemoQuestion),
+        question_id: demoId('question', q.slug, namespace),
+      })),
     })),
     credentials: raw.credentials.map((c) => ({
       credential_id: demoId('credential', c.slug, namespace),
@@ -97,64 +93,9 @@ export async function searchIndexed(sys: TestSystem, credentials: number, timeou
   );
 }
 
-function profileAnswer(q: DemoQuestion, weak: ReadonlySet<string>): Record<string, unknown> {
-  const answer: Record<string, unknown> = {};
-  for (const rule of q.rubric.rules as {
-    type: string;
-    field?: string;
-    expected?: { skill: string }[];
-    bands?: { min: number }[];
-    terms?: { term: string }[];
-  }[]) {
-    if (!rule.field) continue;
-    if (rule.type === 'skills') {
-      const listed = (rule.expected ?? []).map((e) => e.skill).filter((s) => !weak.has(s));
-      answer[rule.field] = listed.length > 0 ? listed : [(rule.expected ?? [])[0]?.skill ?? 'none'];
-    } else if (rule.type === 'range') {
-      answer[rule.field] = Math.max(1, ...(rule.bands ?? []).map((b) => b.min));
-    } else if (rule.type === 'keywords') {
-      const terms = (rule.terms ?? []).map((t) => t.term);
-      answer[rule.field] =
-        `I built a ${terms.join(' and a ')} for the team, and presented what I found to the people who used it.`;
-    } else {
-      answer[rule.field] = 'Yes';
-    }
-  }
-  for (const rule of q.rubric.rules as { type: string; fields?: string[] }[]) {
-    for (const field of rule.type === 'required' ? (rule.fields ?? []) : []) answer[field] ??= 'Yes';
-  }
-  return answer;
-}
-
-function essayAnswer(q: DemoQuestion): string {
-  const criteria = (q.rubric.criteria as { description: string }[]).map((c) => c.description);
-  const sentences = [
-    'Here is how I would approach it, step by step.',
-    ...criteria.map((d) => `I would make sure of this: ${d.charAt(0).toLowerCase()}${d.slice(1)}`),
-    'Finally, I would write down what I found and share it with the team, with the caveats.',
-  ];
-  const minWords = (q.rubric.min_words as number | undefined) ?? 0;
-  const words = () => sentences.join(' ').split(/\s+/).length;
-  for (let i = 1; words() < minWords; i++)
-    sentences.push(`I would then check the result again (${i}) before acting on it.`);
-  return sentences.join(' ');
-}
-
-/** Valid answers to every question of a demo role (see the module comment). */
-export function demoAnswers(role: DemoRole, options: { weak?: string[]; wrongChoices?: boolean } = {}) {
-  const weak = new Set(options.weak ?? []);
-  return role.questions.map((q) => {
-    if (q.question_type === 'multiple_choice') {
-      const correct = q.rubric.correct as string[];
-      const choice = options.wrongChoices ? (q.choices ?? []).find((c) => !correct.includes(c))! : correct[0]!;
-      return {
-        question_id: q.question_id,
-        answer: q.rubric.select === 'multiple' ? { selected: options.wrongChoices ? [choice] : correct } : choice,
-      };
-    }
-    if (q.question_type === 'profile') return { question_id: q.question_id, answer: profileAnswer(q, weak) };
-    return { question_id: q.question_id, answer: essayAnswer(q) };
-  });
+/** Valid answers to every question of a demo role (services/cli/demoAnswers.ts). */
+export function demoAnswers(role: DemoRole, options: DemoAnswerOptions = {}) {
+  return role.questions.map((q) => ({ question_id: q.question_id, answer: demoAnswer(q, options) }));
 }
 
 /** Starts an assessment of a demo role as the student holding `token`, answers everything and submits it. */
@@ -162,7 +103,7 @@ export async function submitDemoAssessment(
   sys: TestSystem,
   token: string,
   role: DemoRole,
-  options: { weak?: string[]; wrongChoices?: boolean } = {},
+  options: DemoAnswerOptions = {},
 ): Promise<string> {
   const id = await startAssessment(sys, token, role.role_id);
   const res = await sys.request('POST', `/api/v1/assessments/${id}/responses`, {
