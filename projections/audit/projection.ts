@@ -120,7 +120,19 @@ export function summaryOf(event: Stored<AnyEvent>): string {
     case 'AssessmentCompleted':
       return assessmentCompleted(event);
     case 'AssessmentFailed':
-      return 'Assessment failed';
+      return `Assessment failed: ${event.data.reason}`.slice(0, 500);
+    case 'EvidenceRetrieved':
+      return `Retrieved ${plural(event.data.traces.length, 'evidence passage')}${event.data.degraded ? ' (degraded)' : ''}`;
+    case 'RecommendationsGenerated':
+      return `Recommended ${plural(event.data.items.length, 'credential')} (rationales: ${event.data.provider}${event.data.degraded ? ', degraded' : ''})`;
+    case 'RecommendationFeedbackReceived':
+      return `Feedback ${event.data.acceptance_status} (relevance ${event.data.relevance_score}/5) on credential ${short(event.data.credential_id)}, revision ${event.data.revision}`;
+    case 'KnowledgeDocumentAdded':
+      return `Added the knowledge document "${event.data.title}" (${event.data.source_uri})`;
+    case 'KnowledgeDocumentRevised':
+      return `Revised the knowledge document "${event.data.title}" to version ${event.data.version}`;
+    case 'KnowledgeDocumentRetired':
+      return 'Retired the knowledge document';
     default:
       return `Recorded ${(event as StoredEvent).type}`;
   }
