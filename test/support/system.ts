@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { compileAgainstContract } from '../../services/api/openapi/contract';
 import { openApiDocument } from '../../services/api/openapi/document';
 import { deleteSearchIndexes } from '../../projections/search/indexes';
+import { deleteTestTopics } from '../../services/replay/testing/topics';
 import { loadConfig, type Config } from '../../services/platform/config';
 import { createElasticsearch } from '../../services/platform/elasticsearch';
 import { startMicrocred, type RunningMicrocred } from '../../services/startMicrocred';
@@ -119,9 +120,11 @@ export async function startTestSystem(overrides: Record<string, string> = {}): P
     },
     async stop() {
       await running.stop();
-      // The search indexes of this system's prefix (topics and groups are the prefix's own too).
+      // No litter: the topics and search indexes of this system's prefix go with it (a broker
+      // holding every topic of every past run also takes minutes to restart).
       const es = createElasticsearch(config.ELASTICSEARCH_URL);
       await deleteSearchIndexes(es, config.KAFKA_TOPIC_PREFIX).finally(() => es.close());
+      await deleteTestTopics(config.KAFKA_TOPIC_PREFIX);
     },
   };
 }

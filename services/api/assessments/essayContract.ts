@@ -6,6 +6,9 @@ import {
   errorResponse,
   jsonBody,
   jsonResponse,
+  nullableInteger,
+  nullableNumber,
+  nullableString,
   parameter,
   response,
   schema,
@@ -16,10 +19,6 @@ import {
  * `GET /assessments/{id}` (schema `ScoringProgress`), the essay scores with their evidence,
  * and an advisor's override. Merged into the served document by `openapi/document.ts`.
  */
-
-const nullableNumber = { type: 'number', nullable: true } as const;
-const nullableInteger = { type: 'integer', nullable: true } as const;
-const nullableString = { type: 'string', nullable: true } as const;
 
 /** The override's request body; its TypeScript type is derived from it (below). */
 export const EssayOverrideRequest = {

@@ -1,12 +1,18 @@
-import { authenticatedErrors, dateTime, errorResponse, jsonResponse, parameter, schema } from '../openapi/helpers';
+import {
+  authenticatedErrors,
+  dateTime,
+  errorResponse,
+  jsonResponse,
+  nullableString,
+  parameter,
+  schema,
+} from '../openapi/helpers';
 
 /**
  * The contract of `GET /assessments/{id}/history`: the audit timeline, and with `as_of` the
  * timeline up to that instant plus the assessment's state then, recomputed from the event log.
  * Merged into the served document by `openapi/document.ts`; routes in `assessmentRoutes.ts`.
  */
-
-const nullableString = { type: 'string', nullable: true } as const;
 
 const scoreFields = {
   question_id: { type: 'string' },

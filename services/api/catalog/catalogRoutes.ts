@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { randomUUID } from 'node:crypto';
 import { BadRequestError } from '../../platform/errors';
-import { idParam, orNotFound } from '../http';
+import { idParam, intParam, orNotFound } from '../http';
 import { isUuid } from '../../../domain/shared/ids';
 import { actorOf, requireRole } from '../auth/access';
 import { idempotencyKeyOf, idFromKey } from '../commands/idempotency';
@@ -179,13 +179,4 @@ export function catalogRoutes(deps: ApiDeps): Router {
   });
 
   return router;
-}
-
-function intParam(raw: unknown, fallback: number, min: number, max: number, name: string): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new BadRequestError(`${name} must be a whole number from ${min} to ${max}`, undefined, 'INVALID_QUERY');
-  }
-  return n;
 }

@@ -5,12 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { documentTextProblem } from '../../../domain/catalog/knowledgeDocument';
 import { CATALOG_PROJECTION } from '../../../projections/catalog/projection';
 import * as catalog from '../../../projections/catalog/queries';
-import { BadRequestError, ForbiddenError, UnprocessableError } from '../../platform/errors';
+import { ForbiddenError, UnprocessableError } from '../../platform/errors';
 import { actorOf, requireRole } from '../auth/access';
 import { dispatch, respondPending } from '../commands/dispatch';
 import { idempotencyKeyOf, idFromKey } from '../commands/idempotency';
 import { awaitProjection, type ApiDeps } from '../deps';
-import { idParam, orNotFound } from '../http';
+import { boolParam, idParam, intParam, orNotFound } from '../http';
 import { requestBody } from '../openapi/contract';
 import { API_PREFIX } from '../openapi/document';
 import {
@@ -135,19 +135,4 @@ export function documentRoutes(deps: ApiDeps): Router {
 function refuseBadText(text: string): void {
   const problem = documentTextProblem(text);
   if (problem !== undefined) throw new UnprocessableError(problem, { field: 'text' }, 'INVALID_DOCUMENT');
-}
-
-function intParam(raw: unknown, fallback: number, min: number, max: number, name: string): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new BadRequestError(`${name} must be a whole number from ${min} to ${max}`, undefined, 'INVALID_QUERY');
-  }
-  return n;
-}
-
-function boolParam(raw: unknown, name: string): boolean {
-  if (raw === undefined || raw === '' || raw === 'false') return false;
-  if (raw === 'true') return true;
-  throw new BadRequestError(`${name} must be true or false`, undefined, 'INVALID_QUERY');
 }

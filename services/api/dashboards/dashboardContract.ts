@@ -1,14 +1,20 @@
-import { authenticatedErrors, dateTime, errorResponse, jsonResponse, schema, uuid } from '../openapi/helpers';
+import {
+  authenticatedErrors,
+  count,
+  dateTime,
+  errorResponse,
+  jsonResponse,
+  nullableDateTime,
+  nullableNumber,
+  schema,
+  uuid,
+} from '../openapi/helpers';
 
 /**
  * The contract of the dashboards (advisors and admins): the assessments list with filters and
  * cursor pagination, the operations metrics of a time window, and recommendation feedback per
  * credential. Merged into the served document by `openapi/document.ts`.
  */
-
-const nullableNumber = { type: 'number', nullable: true } as const;
-const nullableDateTime = { ...dateTime, nullable: true } as const;
-const count = { type: 'integer', minimum: 0 } as const;
 
 const query = (name: string, schemaObject: Record<string, unknown>, description: string) => ({
   in: 'query',

@@ -1,12 +1,15 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { MAX_FEEDBACK_COMMENTS_LENGTH } from '../../../domain/assessment/recommendations';
 import {
-  JSON_MEDIA,
   authenticatedErrors,
+  count,
   dateTime,
   errorResponse,
+  JSON_MEDIA,
   jsonBody,
   jsonResponse,
+  nullableNumber,
+  nullableString,
   parameter,
   response,
   schema,
@@ -20,9 +23,6 @@ import {
  * the served document by `openapi/document.ts`; routes in `recommendationRoutes.ts`.
  */
 
-const nullableNumber = { type: 'number', nullable: true } as const;
-const nullableString = { type: 'string', nullable: true } as const;
-const count = { type: 'integer', minimum: 0 } as const;
 const texts = { type: 'array', items: { type: 'string' } } as const;
 
 /** The feedback request body (seed fields, plus which item); its TypeScript type is derived from it. */
