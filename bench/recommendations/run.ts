@@ -2,12 +2,25 @@
  * bench/recommendations — the recommendation ranking engine
  * (services/processors/recommendations/engine) against two baselines on a simulated population.
  *
- *   npm run bench:recommendations
+ *   CACHE_DIR=/var/cache/microcred npm run bench:recommendations
  *   BENCH_STUDENTS=1000 BENCH_SEED=7 npm run bench:recommendations
  *
- * BENCH_DIAG=1 also prints each role's question→skill links. Needs no stack. Embeddings: all-MiniLM-L6-v2 through createEmbeddings (model from
+ * Needs no stack. Embeddings: all-MiniLM-L6-v2 through createEmbeddings (model from
  * miniLmModelDir(): MINILM_MODEL_DIR or $CACHE_DIR/models/all-minilm-l6-v2); when the model
  * cannot be loaded the chain falls back to the lexical embedding and the header says so.
+ *
+ * Settings: BENCH_STUDENTS (600), BENCH_SEED (42), BENCH_HISTORY (300), BENCH_CALIBRATION (300),
+ * BENCH_ROUNDS (5), BENCH_ROUND (100), BENCH_ROUND_EVAL (250). Diagnostics and variants:
+ * - BENCH_DIAG=1: ablations (coverage only, content only, without diversity, the true gaps'
+ *   upper bound), each role's question→skill links, and the profile's quality per role skill
+ *   (mean evidence weight, mean shortfall of the students truly weak / not weak in it);
+ * - BENCH_GAP_GROUPS=g: a variant population whose gaps are correlated (each role's skills are
+ *   split at random into g groups; a student draws each weak skill from one group with
+ *   probability 0.85, else from the whole profile), the kind of structure a collaborative
+ *   signal exists for; 0 (default) is the population below, with independent gaps;
+ * - BENCH_TRUTH_LABELS=names: the generator labels each question with the skill whose bare
+ *   name embedding is the closest, instead of the name + synonyms text the engine's linker also
+ *   embeds; a check of how much the engine gains from sharing the generator's labelling.
  *
  * ## The relevance rule (stated before anything is ranked; the engine never sees it)
  *
@@ -27,8 +40,9 @@
  * - role: uniform over the demo roles; W: 2–4 skills of the role profile, uniformly;
  * - true proficiency: U(0.05, 0.40) for a weak skill, U(0.60, 1.00) otherwise;
  * - answers, scored by the real rubric rules (domain/assessment/ruleScoring.ts):
- *   each multiple-choice question tests one skill, the role skill whose name embedding is the
- *   closest to the question text (the generator's own labelling, top-1 cosine); a single-select
+ *   each multiple-choice question tests one skill, the role skill whose embedding (its name and
+ *   up to 4 rubric synonyms; the name alone with BENCH_TRUTH_LABELS=names) is the closest to
+ *   the question text (the generator's own labelling, top-1 cosine); a single-select
  *   question is answered right with probability p, a multiple-select one picks each correct
  *   option with probability p and each wrong one with probability (1 − p)/2;
  *   profile questions list each expected skill of their skills rules with probability 0.85 when
@@ -51,7 +65,14 @@
  * accepting those with rel ≥ 0.25 and rejecting the others, each decision flipped with
  * probability 0.15. Feedback rounds: a history that starts empty; each round BENCH_ROUND
  * students get OUR top 5 and give feedback by the same rule (10% of items left pending), then
- * nDCG@5 is measured on a fixed set of new students.
+ * nDCG@5 is measured on a fixed set of new students, next to the same students ranked without
+ * any history (so the Δ column is the collaborative signal's effect alone).
+ *
+ * Fitted on the calibration population (its own seed, BENCH_SEED + 3) and printed next to the
+ * engine's defaults: the proficiency prior (the evidence-weighted mean evidence value; no
+ * labels), the confidence calibration (logistic fit of the graded relevance on the score) and
+ * the acceptance model (logistic fit of decisions on 6 random candidates each, by the history's
+ * rule, on the deciding student's own gap coverage).
  */
 import { readFileSync } from 'node:fs';
 import { miniLmModelDir, repoPath } from '../../services/platform/paths';
@@ -64,8 +85,12 @@ import type { QuestionSnapshot } from '../../domain/assessment/assessment';
 import type { SkillRequirement } from '../../domain/catalog/role';
 import {
   SkillVocabulary,
+  DEFAULT_ACCEPTANCE,
+  PRIOR_WEIGHT,
+  PROFICIENCY_PRIOR,
   buildStudentProfile,
   calibratedConfidence,
+  collaborativeModel,
   cosineOf,
   criterionLinkTexts,
   linkQuestionsToSkills,
@@ -79,6 +104,7 @@ import {
   type PriorStudent,
   type ProfileAnswerInput,
   type QuestionSkillLink,
+  type RankingOptions,
   type RuleScoreInput,
   type StudentProfile,
 } from '../../services/processors/recommendations/engine';
@@ -92,6 +118,10 @@ const ROUND = Number(process.env.BENCH_ROUND ?? 100);
 const ROUND_EVAL = Number(process.env.BENCH_ROUND_EVAL ?? 250);
 const SEED = Number(process.env.BENCH_SEED ?? 42);
 const TOP = 5;
+const GAP_GROUPS = Number(process.env.BENCH_GAP_GROUPS ?? 0);
+const GROUP_SHARE = 0.85;
+const TRUTH_LABELS = process.env.BENCH_TRUTH_LABELS ?? 'synonyms';
+const DIAG = process.env.BENCH_DIAG === '1';
 const ACCEPT_AT = 0.25;
 const FLIP = 0.15;
 
@@ -223,7 +253,18 @@ function answerProfile(r: () => number, q: QuestionSnapshot, role: Role, weak: S
 
 function makeStudent(r: () => number, id: string, role: Role): Student {
   const nWeak = 2 + Math.floor(r() * 3);
-  const weak = new Set(sample(r, role.skills, nWeak).map((s) => s.skill));
+  let weak: Set<string>;
+  if (GAP_GROUPS > 0) {
+    const groups = gapGroups(role);
+    const group = pick(r, groups);
+    weak = new Set<string>();
+    while (weak.size < nWeak) {
+      const fromGroup = group.filter((s) => !weak.has(s));
+      weak.add(fromGroup.length > 0 && r() < GROUP_SHARE ? pick(r, fromGroup) : pick(r, role.skills).skill);
+    }
+  } else {
+    weak = new Set(sample(r, role.skills, nWeak).map((s) => s.skill));
+  }
   const truth = new Map(role.skills.map((s) => [s.skill, weak.has(s.skill) ? 0.05 + 0.35 * r() : 0.6 + 0.4 * r()]));
   const truthOf = (s: string): number => truth.get(s) ?? 0.5;
   const rule_scores: RuleScoreInput[] = [];
@@ -264,6 +305,22 @@ function makeStudent(r: () => number, id: string, role: Role): Student {
   return { id, role, weak, truth, text, rule_scores, essay_scores, profile_answers };
 }
 
+const groupsOf = new Map<string, string[][]>();
+function gapGroups(role: Role): string[][] {
+  let groups = groupsOf.get(role.id);
+  if (groups === undefined) {
+    const r = rng(SEED * 31 + [...role.id].reduce((h, ch) => (h * 33 + ch.charCodeAt(0)) >>> 0, 5381));
+    const shuffled = sample(
+      r,
+      role.skills.map((s) => s.skill),
+      role.skills.length,
+    );
+    groups = Array.from({ length: GAP_GROUPS }, (_, g) => shuffled.filter((_, i) => i % GAP_GROUPS === g));
+    groupsOf.set(role.id, groups);
+  }
+  return groups;
+}
+
 function population(seed: number, n: number, roles: readonly Role[], prefix: string): Student[] {
   const r = rng(seed);
   return Array.from({ length: n }, (_, i) => makeStudent(r, `${prefix}-${i}`, roles[i % roles.length]!));
@@ -288,6 +345,7 @@ interface SystemResult {
   ndcg: number;
   coverage: number;
   p5: number;
+  perRole: Map<string, number>;
 }
 
 // --------------------------------------------------------------------------------------------
@@ -374,9 +432,10 @@ async function main(): Promise<void> {
       skills: Object.fromEntries(roleSkills.map((s, i) => [s, skillVecs[i]!])),
     };
     const truthSkill = new Map<string, string>();
+    const truthVecs = TRUTH_LABELS === 'names' ? await embed(roleSkills) : skillVecs;
     keyed.forEach((k, i) => {
       const best = roleSkills
-        .map((s, j) => ({ s, c: cosineOf(textVecs[i]!, skillVecs[j]!) }))
+        .map((s, j) => ({ s, c: cosineOf(textVecs[i]!, truthVecs[j]!) }))
         .sort((a, b) => b.c - a.c)[0]!;
       truthSkill.set(k.key, best.s);
     });
@@ -416,10 +475,9 @@ async function main(): Promise<void> {
   };
   const candidatesFor = (s: Student): CandidateCredential[] =>
     s.role.pool.map((c) => ({ ...c, content_score: Math.max(0, cosineOf(s.textVector!, c.vector!)) }));
-  const oursRanking = (s: Student, history: readonly PriorStudent[], weights?: { collaborative: number }): string[] =>
-    rankCredentials(s.profile!, candidatesFor(s), history, s.role.vocabulary, weights ? { weights } : {}).map(
-      (x) => x.credential_id,
-    );
+  const ranked = (s: Student, history: readonly PriorStudent[], options: RankingOptions = {}): string[] =>
+    rankCredentials(s.profile!, candidatesFor(s), history, s.role.vocabulary, options).map((x) => x.credential_id);
+  const withoutCollaborative: RankingOptions = { weights: { collaborative: 0 } };
   const knnRanking = (s: Student): string[] =>
     [...s.role.pool]
       .sort((a, b) => cosineOf(s.textVector!, b.vector!) - cosineOf(s.textVector!, a.vector!))
@@ -469,9 +527,21 @@ async function main(): Promise<void> {
       )
       .map((c) => c.credential_id);
 
-  // Calibration: fit confidence = σ(a (score − b)) to the graded relevance on its own population.
+  // Calibration population (its own seed). (1) The proficiency prior: the evidence-weighted
+  // mean evidence value, recovered from each profile as Σw·x = p·(Σw + k₀) − k₀·μ; no labels.
+  // (2) Confidence = σ(a (score − b)) fitted to the graded relevance.
   const calib = population(SEED + 3, CALIBRATION, roles, 'c');
   await prepare(calib);
+  let evidenceSum = 0;
+  let evidenceWeight = 0;
+  for (const s of calib) {
+    for (const k of s.profile!.skills) {
+      if (k.evidence_weight <= 0) continue;
+      evidenceSum += k.proficiency * (k.evidence_weight + PRIOR_WEIGHT) - PRIOR_WEIGHT * PROFICIENCY_PRIOR;
+      evidenceWeight += k.evidence_weight;
+    }
+  }
+  const fittedPrior = evidenceSum / evidenceWeight;
   const pairs: { x: number; y: number }[] = [];
   for (const s of calib) {
     for (const item of rankCredentials(s.profile!, candidatesFor(s), history, s.role.vocabulary)) {
@@ -479,51 +549,99 @@ async function main(): Promise<void> {
     }
   }
   const fitted = fitLogistic(pairs);
+  // (3) The default acceptance model: each calibration student decides on 6 random candidates
+  // by the history's rule; logistic fit of the decision on their own gap coverage.
+  const ar = rng(SEED + 7);
+  const decisions: { x: number; y: number }[] = [];
+  for (const s of calib) {
+    const items = sample(ar, rankCredentials(s.profile!, candidatesFor(s), [], s.role.vocabulary), 6);
+    const decided = feedbackFor(
+      ar,
+      s,
+      items.map((i) => i.credential_id),
+      0,
+    );
+    decided.feedback.forEach((f, i) =>
+      decisions.push({ x: items[i]!.components.coverage, y: f.status === 'accepted' ? 1 : 0 }),
+    );
+  }
+  const acceptance = fitLogistic(decisions);
 
   // Main comparison.
   const evalStudents = population(SEED, STUDENTS, roles, 's');
   await prepare(evalStudents);
   const systems: [string, (s: Student) => string[]][] = [
-    ['ours (content + gap + collaborative)', (s) => oursRanking(s, history)],
-    ['ours without collaborative', (s) => oursRanking(s, [], { collaborative: 0 })],
+    ['ours (content + gap + collaborative)', (s) => ranked(s, history)],
+    ['ours without collaborative', (s) => ranked(s, [], withoutCollaborative)],
     ['popularity (simulated history)', popularRanking],
-    [`kNN of student text (${provider.split(' ')[0]})`, knnRanking],
+    [`kNN of student text (${provider.split('/')[0]})`, knnRanking],
   ];
-  const results: SystemResult[] = systems.map(([name, rank]) => {
-    let ndcg = 0;
+  const ablations: [string, (s: Student) => string[]][] = [
+    ['coverage only', (s) => ranked(s, [], { weights: { content: 0, collaborative: 0 } })],
+    ['content only (= kNN)', (s) => ranked(s, [], { weights: { coverage: 0, collaborative: 0 } })],
+    ['content + coverage, no diversity', (s) => ranked(s, [], { ...withoutCollaborative, diversity: { top: 0 } })],
+    ['ours, no diversity', (s) => ranked(s, history, { diversity: { top: 0 } })],
+    [
+      'coverage of the TRUE gaps (upper bound)',
+      (s) =>
+        [...s.role.pool]
+          .sort(
+            (a, b) => relevance(s, b.skills) - relevance(s, a.skills) || a.credential_id.localeCompare(b.credential_id),
+          )
+          .map((c) => c.credential_id),
+    ],
+  ];
+  const measured = [...systems, ...(DIAG ? ablations : [])];
+  const results: SystemResult[] = measured.map(([name, rank]) => {
     let p5 = 0;
     const shown = new Set<string>();
+    const perRole = new Map<string, { sum: number; n: number }>();
     for (const s of evalStudents) {
       const ranking = rank(s);
-      ndcg += ndcgAt(s, ranking, skillsOf);
+      const acc = perRole.get(s.role.id) ?? { sum: 0, n: 0 };
+      acc.sum += ndcgAt(s, ranking, skillsOf);
+      acc.n++;
+      perRole.set(s.role.id, acc);
       const top = ranking.slice(0, TOP);
       top.forEach((id) => shown.add(id));
       p5 += top.filter((id) => relevance(s, skillsOf.get(id) ?? []) > 0).length / TOP;
     }
+    const all = [...perRole.values()].reduce((a, b) => ({ sum: a.sum + b.sum, n: a.n + b.n }), { sum: 0, n: 0 });
     return {
       name,
-      ndcg: ndcg / evalStudents.length,
+      ndcg: all.sum / all.n,
       coverage: shown.size / credentials.length,
       p5: p5 / evalStudents.length,
+      perRole: new Map([...perRole].map(([id, { sum, n }]) => [id, sum / n])),
     };
   });
 
-  // Feedback rounds.
+  // Feedback rounds: the same new students ranked with the grown history and without any.
   const roundEval = population(SEED + 4, ROUND_EVAL, roles, 'e');
   await prepare(roundEval);
   const roundStudents = population(SEED + 5, ROUNDS * ROUND, roles, 'r');
   await prepare(roundStudents);
   const fr = rng(SEED + 6);
   const grown: PriorStudent[] = [];
-  const rounds: { round: number; history: number; ndcg: number }[] = [];
+  const noCollaborative =
+    roundEval.reduce((sum, s) => sum + ndcgAt(s, ranked(s, [], withoutCollaborative), skillsOf), 0) / roundEval.length;
+  const shrinkages = (h: readonly PriorStudent[]): string =>
+    roles
+      .map((r) => {
+        const s = roundEval.find((x) => x.role === r)!;
+        const { shrinkage, related } = collaborativeModel(s.profile!, candidatesFor(s), h, r.vocabulary).settings;
+        return Number.isFinite(shrinkage) ? `${shrinkage}/${related}` : 'off';
+      })
+      .join(' ');
+  const rounds: { round: number; history: number; ndcg: number; shrinkage: string }[] = [];
   const measure = (): number =>
-    roundEval.reduce((sum, s) => sum + ndcgAt(s, oursRanking(s, grown), skillsOf), 0) / roundEval.length;
-  rounds.push({ round: 0, history: 0, ndcg: measure() });
+    roundEval.reduce((sum, s) => sum + ndcgAt(s, ranked(s, grown), skillsOf), 0) / roundEval.length;
+  rounds.push({ round: 0, history: 0, ndcg: measure(), shrinkage: shrinkages(grown) });
   for (let round = 1; round <= ROUNDS; round++) {
     for (const s of roundStudents.slice((round - 1) * ROUND, round * ROUND)) {
-      grown.push(feedbackFor(fr, s, oursRanking(s, grown).slice(0, TOP), 0.1));
+      grown.push(feedbackFor(fr, s, ranked(s, grown).slice(0, TOP), 0.1));
     }
-    rounds.push({ round, history: grown.length, ndcg: measure() });
+    rounds.push({ round, history: grown.length, ndcg: measure(), shrinkage: shrinkages(grown) });
   }
 
   // Reliability of the engine's default calibration on the evaluation population.
@@ -537,17 +655,6 @@ async function main(): Promise<void> {
     }
   }
 
-  if (process.env.BENCH_DIAG === '1') {
-    for (const r of roles) {
-      const linked = new Map<string, string[]>();
-      for (const l of r.links)
-        linked.set(l.skill, [
-          ...(linked.get(l.skill) ?? []),
-          `${l.question_id.replace(r.id + '-', '')}${l.criterion_id ? '#' + l.criterion_id : ''}(${l.via[0]})`,
-        ]);
-      console.log(r.id, r.skills.map((s) => `${s.skill}: ${(linked.get(s.skill) ?? ['-']).join(' ')}`).join(' | '));
-    }
-  }
   // Report.
   const linkCounts = roles
     .map(
@@ -555,7 +662,11 @@ async function main(): Promise<void> {
         `${r.id}: ${r.links.length} links, ${r.questions.length - new Set(r.links.map((l) => l.question_id)).size} unlinked`,
     )
     .join('; ');
-  console.log(`bench:recommendations  seed=${SEED}  embeddings=${provider}`);
+  console.log(
+    `bench:recommendations  seed=${SEED}  embeddings=${provider}` +
+      (GAP_GROUPS > 0 ? `  gap groups=${GAP_GROUPS}` : '') +
+      (TRUTH_LABELS !== 'synonyms' ? `  generator labels=${TRUTH_LABELS}` : ''),
+  );
   console.log(
     `catalog: ${roles.length} roles, ${credentials.length} credentials; candidate pools ${roles.map((r) => `${r.id}=${r.pool.length}`).join(' ')}`,
   );
@@ -563,23 +674,49 @@ async function main(): Promise<void> {
     `question→skill links (embedding of question text vs skill names, rubric skills for profile questions): ${linkCounts}`,
   );
   console.log(
+    `links that include the generator's skill: ${roles
+      .map((r) => {
+        const keys = [...r.truthSkill];
+        const agree = keys.filter(([key, skill]) => {
+          const [qid, cid] = key.split('#');
+          return r.links.some((l) => l.question_id === qid && l.criterion_id === cid && l.skill === skill);
+        }).length;
+        return `${r.id}=${agree}/${keys.length}`;
+      })
+      .join(' ')}`,
+  );
+  console.log(
     `population: ${STUDENTS} evaluation students, ${HISTORY} in the simulated history, ${CALIBRATION} for calibration`,
   );
   console.log('');
-  console.log(`${'system'.padEnd(40)} ${'nDCG@5'.padStart(8)} ${'P@5>0'.padStart(8)} ${'coverage'.padStart(9)}`);
-  for (const r of results) {
+  const roleHeads = roles.map((r) => r.id.split('-')[0]!.slice(0, 8));
+  console.log(
+    `${'system'.padEnd(42)} ${'nDCG@5'.padStart(8)} ${'P@5>0'.padStart(8)} ${'coverage'.padStart(9)}  ${roleHeads.map((h) => h.padStart(8)).join(' ')}`,
+  );
+  results.forEach((r, i) => {
+    if (i === systems.length) console.log(`ablations (BENCH_DIAG=1):`);
     console.log(
-      `${r.name.padEnd(40)} ${r.ndcg.toFixed(4).padStart(8)} ${r.p5.toFixed(4).padStart(8)} ${(r.coverage * 100).toFixed(1).padStart(8)}%`,
+      `${r.name.padEnd(42)} ${r.ndcg.toFixed(4).padStart(8)} ${r.p5.toFixed(4).padStart(8)} ${(r.coverage * 100).toFixed(1).padStart(8)}%  ${roles.map((role) => (r.perRole.get(role.id) ?? 0).toFixed(4).padStart(8)).join(' ')}`,
     );
-  }
+  });
   console.log('');
   console.log(
-    `feedback rounds (history starts empty; ${ROUND} students per round get our top ${TOP}; nDCG@5 of ${ROUND_EVAL} new students):`,
+    `feedback rounds (history starts empty; ${ROUND} students per round get our top ${TOP}; nDCG@5 of the same ${ROUND_EVAL} new students; collaborative settings per role as chosen on the history: shrinkage/weight of related credentials, off = signal off):`,
   );
-  console.log(`${'round'.padEnd(6)} ${'history'.padStart(8)} ${'nDCG@5'.padStart(8)}`);
+  console.log(
+    `${'round'.padEnd(6)} ${'history'.padStart(8)} ${'nDCG@5'.padStart(8)} ${'no collab'.padStart(10)} ${'Δ'.padStart(8)}  settings`,
+  );
   for (const r of rounds)
-    console.log(`${String(r.round).padEnd(6)} ${String(r.history).padStart(8)} ${r.ndcg.toFixed(4).padStart(8)}`);
+    console.log(
+      `${String(r.round).padEnd(6)} ${String(r.history).padStart(8)} ${r.ndcg.toFixed(4).padStart(8)} ${noCollaborative.toFixed(4).padStart(10)} ${(r.ndcg - noCollaborative >= 0 ? '+' : '') + (r.ndcg - noCollaborative).toFixed(4).padStart(7)}  ${r.shrinkage}`,
+    );
   console.log('');
+  console.log(
+    `proficiency prior fit on ${calib.length} calibration students (evidence-weighted mean evidence value): ${fittedPrior.toFixed(3)} (engine default: ${PROFICIENCY_PRIOR})`,
+  );
+  console.log(
+    `acceptance model fit on ${decisions.length} calibration decisions: intercept=${(-acceptance.slope * acceptance.midpoint).toFixed(2)} slope=${acceptance.slope.toFixed(2)} (engine default: ${JSON.stringify(DEFAULT_ACCEPTANCE)})`,
+  );
   console.log(
     `calibration fit on ${pairs.length} (score, relevance) pairs: slope=${fitted.slope.toFixed(2)} midpoint=${fitted.midpoint.toFixed(3)} (engine default: ${JSON.stringify(defaultCalibrationInUse())})`,
   );
@@ -593,6 +730,43 @@ async function main(): Promise<void> {
         `${`[${(i / 5).toFixed(1)}, ${((i + 1) / 5).toFixed(1)})`.padEnd(15)} ${String(b.n).padStart(6)} ${(b.conf / b.n).toFixed(3).padStart(10)} ${(b.rel / b.n).toFixed(3).padStart(9)}`,
       );
   });
+
+  if (DIAG) {
+    console.log('');
+    console.log('question→skill links per role skill (e = embedding, r = rubric):');
+    for (const r of roles) {
+      const linked = new Map<string, string[]>();
+      for (const l of r.links)
+        linked.set(l.skill, [
+          ...(linked.get(l.skill) ?? []),
+          `${l.question_id.replace(r.id + '-', '')}${l.criterion_id ? '#' + l.criterion_id : ''}(${l.via[0]})`,
+        ]);
+      console.log(r.id, r.skills.map((s) => `${s.skill}: ${(linked.get(s.skill) ?? ['-']).join(' ')}`).join(' | '));
+    }
+    console.log('');
+    console.log(
+      'profile quality per role skill (evaluation students): mean evidence weight, mean shortfall when truly weak / not weak, credentials teaching it:',
+    );
+    for (const r of roles) {
+      const students = evalStudents.filter((s) => s.role === r);
+      const cells = r.skills.map((req, i) => {
+        let ev = 0;
+        const weak = { sum: 0, n: 0 };
+        const strong = { sum: 0, n: 0 };
+        for (const s of students) {
+          const k = s.profile!.skills[i]!;
+          ev += k.evidence_weight;
+          const acc = s.weak.has(req.skill) ? weak : strong;
+          acc.sum += k.shortfall;
+          acc.n++;
+        }
+        const mean = (a: { sum: number; n: number }): string => (a.n > 0 ? (a.sum / a.n).toFixed(2) : '-');
+        return `${req.skill} ev=${(ev / students.length).toFixed(1)} ${mean(weak)}/${mean(strong)} ×${r.pool.filter((c) => c.skills.some((x) => r.vocabulary.same(x, req.skill))).length}`;
+      });
+      console.log(`${r.id}: ${cells.join(' | ')}`);
+    }
+  }
+
   const ours = results[0]!.ndcg;
   const best = Math.max(results[2]!.ndcg, results[3]!.ndcg);
   console.log('');

@@ -1,5 +1,5 @@
 import type { AssessedQuestion, QuestionSkillLink, StudentProfile } from './profile';
-import { buildStudentProfile, linkQuestionsToSkills } from './profile';
+import { PROFICIENCY_PRIOR, buildStudentProfile, linkQuestionsToSkills } from './profile';
 import type { CandidateCredential, PriorStudent } from './rank';
 import { calibratedConfidence, rankCredentials } from './rank';
 import { composeRationale, composeSummary } from './rationale';
@@ -114,13 +114,17 @@ describe('student profile', () => {
     const sql = p.skills.find((s) => s.skill === 'sql')!;
     const viz = p.skills.find((s) => s.skill === 'data visualization')!;
     const python = p.skills.find((s) => s.skill === 'python')!;
-    // sql: MC 0 (w 2) and listed in the profile (w 2 × ½ × 0.6 = 0.6), prior 0.5 (w 1).
-    expect(sql.proficiency).toBeCloseTo((0 * 2 + 1 * 0.6 + 0.5) / 3.6, 6);
-    expect(viz.proficiency).toBeCloseTo((2 + 0.5) / 3, 6);
+    const prior = PROFICIENCY_PRIOR;
+    // sql: MC 0 (w 2) and listed in the profile (w 2 × 1 (the rule's share of the points) × 0.6 =
+    // 1.2: one observation of sql, not shared with python), prior (w 1).
+    expect(sql.proficiency).toBeCloseTo((0 * 2 + 1 * 1.2 + prior) / 4.2, 6);
+    expect(viz.proficiency).toBeCloseTo((2 + prior) / 3, 6);
     expect(viz.gap).toBe(0);
     expect(sql.importance).toBe(3);
     expect(sql.gap).toBeCloseTo(3 * ((0.75 - sql.proficiency) / 0.75), 6);
-    expect(python.importance).toBeCloseTo(2 / 3, 6);
+    // python: level 2 sets its target (2/3); its importance is its role weight.
+    expect(python.importance).toBe(1);
+    expect(python.target).toBeCloseTo(2 / 3, 6);
     expect(p.skills.reduce((s, x) => s + x.gap_share, 0)).toBeCloseTo(1, 6);
     expect(p.vector).toEqual(p.skills.map((s) => s.shortfall));
   });

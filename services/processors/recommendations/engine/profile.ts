@@ -14,17 +14,35 @@
  *   is listed in `unlinked` and does not count.
  *
  * **Proficiency** of skill s, 0..1: a shrunk weighted mean of the evidence linked to s,
- * `(Σ wᵢ·xᵢ + k₀·prior) / (Σ wᵢ + k₀)` with prior 0.5 and k₀ = 1 (one question-weight unit):
+ * `(Σ wᵢ·xᵢ + k₀·μ) / (Σ wᵢ + k₀)` with k₀ = 1 (one question-weight unit) and the prior μ
+ * (`PROFICIENCY_PRIOR`, options.prior):
  * - a rule-scored multiple-choice question: x = score / max_score, w = question weight × link strength;
  * - an essay criterion: x = band_score / max_band_score, w = question weight × criterion weight
  *   share × link strength;
- * - a profile question's skills rule, with the answer at hand: x = 1 when the student listed the
- *   skill (or a synonym), else 0, w = question weight × rule points share × skill weight share ×
- *   `selfReportWeight` (0.6: self-reported). Without the answer, its rule score fraction.
+ * - a profile question's skills rule, with the answer at hand: one observation per expected
+ *   role skill, x = 1 when the student listed it (or a synonym), else 0, with
+ *   w = question weight × the rule's share of the question's points × the skill's weight
+ *   relative to the rule's mean skill weight × `selfReportWeight` (0.6: self-reported). Whether
+ *   a student lists a skill says as much about that skill however many others the rule asks
+ *   about, so the rule's weight is not divided among its skills (it was, until the bench showed
+ *   that a seven-skill list left each of its skills at the prior: 1/7 of the evidence each).
+ *   Without the answer, the question's score fraction, linked like any question.
  *
- * **Gap.** importance(s) = role weight × level / 3 (level 3 is the "working" level; defaults
- * weight 1, level 3); shortfall(s) = max(0, τ − p) / τ with the target τ = 0.75 (a student at
- * τ or above has no gap); gap(s) = importance × shortfall; `gap_share` = gap / Σ gap.
+ * **Prior** μ = 0.64 is the evidence-weighted mean of the evidence values (Σ w·x / Σ w over
+ * every student and skill) of the bench's calibration population (its own seed; no labels
+ * are used): with no evidence, a skill is as proficient as the evidence says skills are on
+ * average. It was 0.5, which gave every unassessed skill a third of the largest possible
+ * shortfall, so credentials teaching several unassessed skills outranked those teaching a
+ * measured gap. A caller that knows its own population's mean passes `options.prior`.
+ *
+ * **Gap.** The role's level of a skill (1 awareness … 5 expert; default 3) sets its target,
+ * τ(level) = level / (level + 1) (`proficiencyTarget`): 0.75 at level 3 (the former single
+ * target, `PROFICIENCY_TARGET`), 0.67 at 2, 0.5 at 1, 0.83 at 5 — increasing and below 1, so
+ * every target can be met. shortfall(s) = max(0, τ − p) / τ; importance(s) = the role weight
+ * (default 1); gap(s) = importance × shortfall; `gap_share` = gap / Σ gap. (The level used to
+ * multiply the importance instead, which counted a level-2 skill's gap at 2/3 of a level-3
+ * one's even when the student lacked it entirely; the level says how much of a skill the role
+ * expects, the weight how much the skill matters.)
  *
  * **Student vector** (the need vector): the shortfalls in the role's skill order. The
  * collaborative signal compares these between students of the same role by cosine, so two
@@ -108,7 +126,10 @@ export interface SkillProficiency {
   skill: string;
   level: number;
   weight: number;
+  /** The role weight (the level sets the target instead). */
   importance: number;
+  /** The proficiency the level asks for (`proficiencyTarget`). */
+  target: number;
   /** 0..1. */
   proficiency: number;
   /** Σ evidence weight; 0 means the skill was not assessed (proficiency is the prior). */
@@ -130,10 +151,26 @@ export interface StudentProfile {
   unlinked_questions: string[];
 }
 
-export const PROFICIENCY_PRIOR = 0.5;
+export const PROFICIENCY_PRIOR = 0.64;
 export const PRIOR_WEIGHT = 1;
+/** The target at the working level 3 (see `proficiencyTarget`). */
 export const PROFICIENCY_TARGET = 0.75;
 export const SELF_REPORT_WEIGHT = 0.6;
+
+export interface ProfileOptions {
+  /** The proficiency assumed before any evidence, 0..1 (default `PROFICIENCY_PRIOR`). */
+  prior?: number;
+  /** The prior's weight in question-weight units (default `PRIOR_WEIGHT`). */
+  priorWeight?: number;
+  /** Weight of self-reported evidence relative to scored evidence (default `SELF_REPORT_WEIGHT`). */
+  selfReportWeight?: number;
+}
+
+/** The proficiency a role's level asks for: level / (level + 1), so 0.75 at level 3. */
+export function proficiencyTarget(level: number): number {
+  const l = Number.isFinite(level) && level > 0 ? level : 3;
+  return l / (l + 1);
+}
 
 /** The text a multiple-choice question is linked by: its prompt and its choices. */
 export function questionLinkText(question: Pick<AssessedQuestion, 'prompt' | 'choices'>): string {
@@ -242,6 +279,7 @@ function profileEvidence(
   answer: unknown,
   role: RoleForProfile,
   vocabulary: SkillVocabulary,
+  selfReportWeight: number,
 ): Evidence[] {
   const rubric = question.rubric as ProfileRubric;
   const totalPoints = rubric.rules.reduce((sum, r) => sum + r.points, 0);
@@ -253,7 +291,7 @@ function profileEvidence(
     const skillsRule = rule as SkillsRule;
     const items = skillItems(fieldValue(answer, skillsRule.field)) ?? [];
     const expected = skillsRule.expected.map(skillOf);
-    const totalSkillWeight = expected.reduce((sum, e) => sum + (e.weight ?? 1), 0);
+    const meanSkillWeight = expected.reduce((sum, e) => sum + (e.weight ?? 1), 0) / Math.max(1, expected.length);
     for (const e of expected) {
       const roleSkill = byCanonical.get(vocabulary.canonical(e.skill));
       if (roleSkill === undefined) continue;
@@ -263,7 +301,9 @@ function profileEvidence(
         skill: roleSkill,
         value: listed ? 1 : 0,
         weight:
-          question.weight * (rule.points / totalPoints) * ((e.weight ?? 1) / totalSkillWeight) * SELF_REPORT_WEIGHT,
+          meanSkillWeight > 0
+            ? question.weight * (rule.points / totalPoints) * ((e.weight ?? 1) / meanSkillWeight) * selfReportWeight
+            : 0,
         question_id: question.question_id,
       });
     }
@@ -278,7 +318,11 @@ export function buildStudentProfile(
   evidence: AssessmentEvidence,
   links: readonly QuestionSkillLink[],
   vocabulary: SkillVocabulary,
+  options: ProfileOptions = {},
 ): StudentProfile {
+  const prior = clamp01(options.prior ?? PROFICIENCY_PRIOR);
+  const priorWeight = Math.max(0, options.priorWeight ?? PRIOR_WEIGHT);
+  const selfReportWeight = Math.max(0, options.selfReportWeight ?? SELF_REPORT_WEIGHT);
   const questionById = new Map(questions.map((q) => [q.question_id, q]));
   const linksOf = (question_id: string, criterion_id?: string): QuestionSkillLink[] =>
     links.filter((l) => l.question_id === question_id && l.criterion_id === criterion_id);
@@ -289,14 +333,14 @@ export function buildStudentProfile(
     const question = questionById.get(rs.question_id);
     if (question === undefined || rs.max_score <= 0) continue;
     if (question.type === 'profile' && answers.has(rs.question_id)) {
-      items.push(...profileEvidence(question, answers.get(rs.question_id), role, vocabulary));
+      items.push(...profileEvidence(question, answers.get(rs.question_id), role, vocabulary, selfReportWeight));
       continue;
     }
     for (const link of linksOf(rs.question_id)) {
       items.push({
         skill: link.skill,
         value: clamp01(rs.score / rs.max_score),
-        weight: question.weight * link.strength * (question.type === 'profile' ? SELF_REPORT_WEIGHT : 1),
+        weight: question.weight * link.strength * (question.type === 'profile' ? selfReportWeight : 1),
         question_id: rs.question_id,
       });
     }
@@ -324,16 +368,18 @@ export function buildStudentProfile(
     const mine = items.filter((e) => e.skill === req.skill);
     const w = mine.reduce((sum, e) => sum + e.weight, 0);
     const wx = mine.reduce((sum, e) => sum + e.weight * e.value, 0);
-    const proficiency = (wx + PRIOR_WEIGHT * PROFICIENCY_PRIOR) / (w + PRIOR_WEIGHT);
+    const proficiency = w + priorWeight > 0 ? (wx + priorWeight * prior) / (w + priorWeight) : prior;
     const level = req.level ?? 3;
     const weight = req.weight ?? 1;
-    const importance = (weight * level) / 3;
-    const shortfall = Math.max(0, PROFICIENCY_TARGET - proficiency) / PROFICIENCY_TARGET;
+    const importance = weight;
+    const target = proficiencyTarget(level);
+    const shortfall = Math.max(0, target - proficiency) / target;
     return {
       skill: req.skill,
       level,
       weight,
       importance,
+      target,
       proficiency,
       evidence_weight: w,
       question_ids: [...new Set(mine.map((e) => e.question_id))],

@@ -61,10 +61,13 @@ export function composeRationale(
     first = `${item.title} matches what you are looking for, though it does not target the gaps your assessment found${citation}.`;
   }
   let second = '';
+  // The collaborative component is what similar students said beyond what their gaps predicted,
+  // about this credential or others teaching the same skills (rank.ts).
   if (item.components.collaborative > 0.05 && item.neighbours_with_feedback > 0) {
-    second = ' Students with a similar profile found it useful.';
+    second = ' Students with a similar profile found it, or courses on the same skills, more useful than expected.';
   } else if (item.components.collaborative < -0.05 && item.neighbours_with_feedback > 0) {
-    second = ' Some students with a similar profile did not find it useful.';
+    second =
+      ' Some students with a similar profile found it, or courses on the same skills, less useful than expected.';
   }
   return { credential_id: item.credential_id, text: first + second, cited_trace_ids: cited };
 }
