@@ -34,7 +34,7 @@ test('a submission retried after the decider restarted answers as the first one 
 
   // Same topics, groups, instance id and secrets: the new decider replays the log to remember.
   const env = sys.env;
-  await sys.stop();
+  await sys.stop({ keepLog: true }); // restarted below on the same topics
   sys = await startTestSystem(env);
   const retry = await submit(sys);
   expect(retry.status).toBe(202);

@@ -211,7 +211,7 @@ describe('microcred events export', () => {
     expect(header).toEqual([...EVENT_CSV_COLUMNS]);
     expect(rows).toHaveLength(lines.length);
     const contexts = new Set(lines.map((e) => e.aggregate_type));
-    expect(contexts).toEqual(new Set(['user', 'role', 'question', 'assessment']));
+    expect(contexts).toEqual(new Set(['user', 'role', 'question', 'credential', 'assessment']));
     for (const [i, row] of rows.entries()) {
       const e = lines[i];
       const byColumn = Object.fromEntries(EVENT_CSV_COLUMNS.map((c, j) => [c, row[j]]));

@@ -17,8 +17,15 @@ export interface RoleFixture {
   optional: string;
 }
 
-/** A role with one question of each kind (and an optional one), created through the admin API. */
-export async function createRoleWithQuestions(sys: TestSystem): Promise<RoleFixture> {
+/**
+ * A role with one question of each kind (and an optional one) and, unless `credential: false`
+ * (its assessments then fail once their essays are scored: nothing to recommend), a credential
+ * teaching its skills, created through the admin API.
+ */
+export async function createRoleWithQuestions(
+  sys: TestSystem,
+  options: { credential?: boolean } = {},
+): Promise<RoleFixture> {
   const token = await sys.adminToken();
   const role = await sys.request('POST', '/api/v1/catalog/roles', {
     token,
@@ -74,6 +81,20 @@ export async function createRoleWithQuestions(sys: TestSystem): Promise<RoleFixt
     weight: 1,
     required: false,
   });
+  // A credential teaching the role's skills, so that its assessments can be recommended and complete.
+  if (options.credential === false) return { roleId, mcSingle, mcMultiple, profile, essay, optional };
+  const credential = await sys.request('POST', '/api/v1/catalog/credentials', {
+    token,
+    body: {
+      title: `Cloud Native Operations ${randomUUID().slice(0, 6)}`,
+      description:
+        'Runs production workloads on Kubernetes: rolling updates, readiness probes and rollbacks. Provisions the infrastructure with Terraform modules and reviews plans before applying them.',
+      skills: ['kubernetes', 'terraform'],
+      provider: 'Fixture Academy',
+    },
+  });
+  if (credential.status !== 201)
+    throw new Error(`create credential: ${credential.status} ${JSON.stringify(credential.body)}`);
   return { roleId, mcSingle, mcMultiple, profile, essay, optional };
 }
 

@@ -34,7 +34,8 @@ export interface TestSystem {
   ): Promise<HttpResult<T>>;
   adminToken(): Promise<string>;
   registerAndLogin(role?: 'student' | 'advisor' | 'admin'): Promise<{ userId: string; token: string; email: string }>;
-  stop(): Promise<void>;
+  /** Stops it and deletes its topics and search indexes (`keepLog`: keeps them, for a restart on the same prefix). */
+  stop(options?: { keepLog?: boolean }): Promise<void>;
 }
 
 export function systemEnv(overrides: Record<string, string> = {}): Record<string, string> {
@@ -118,8 +119,9 @@ export async function startTestSystem(overrides: Record<string, string> = {}): P
       if (!token) throw new Error(`logging in ${email} failed`);
       return { userId: (res.body as { user_id: string }).user_id, token, email };
     },
-    async stop() {
+    async stop(options = {}) {
       await running.stop();
+      if (options.keepLog) return;
       // No litter: the topics and search indexes of this system's prefix go with it (a broker
       // holding every topic of every past run also takes minutes to restart).
       const es = createElasticsearch(config.ELASTICSEARCH_URL);

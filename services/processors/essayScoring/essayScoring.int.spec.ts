@@ -46,7 +46,8 @@ describe('essay scoring with an LLM (a local server speaking the OpenAI protocol
   beforeAll(async () => {
     fake = await startFakeOpenAI();
     sys = await startTestSystem(llmEnv(fake));
-    role = await createRoleWithQuestions(sys);
+    // No credential teaches the role, so no rationale call reaches the fake: every call is an essay's.
+    role = await createRoleWithQuestions(sys, { credential: false });
     token = (await sys.registerAndLogin('student')).token;
   });
   afterAll(async () => {
@@ -147,7 +148,7 @@ describe('a processor killed between the provider answer and its report', () => 
     const sys = await startTestSystem({ ...env, ROLES: 'api,deciders,projections' });
     const children: ReturnType<typeof spawnMicrocred>[] = [];
     try {
-      const role = await createRoleWithQuestions(sys);
+      const role = await createRoleWithQuestions(sys, { credential: false });
       const { token } = await sys.registerAndLogin('student');
       const processorEnv = { ...sys.env, ...env, ROLES: 'processors', PORT: '0' };
       const first = spawnMicrocred({ ...processorEnv, INSTANCE_ID: `${sys.env.INSTANCE_ID}-p1` });

@@ -315,7 +315,7 @@ describe('recommendations with an LLM (a local server speaking the OpenAI protoc
 
 describe('nothing stays awaiting_async', () => {
   test('a role no active credential teaches: the assessment fails with the reason, and the result says so', async () => {
-    const sys = await startTestSystem({ PROCESSOR_POLL_MS: '100' });
+    const sys = await startTestSystem({ PROCESSOR_POLL_MS: '100', PROCESSOR_RETRY_BASE_MS: '100' });
     try {
       const admin = await sys.adminToken();
       const role = await sys.request('POST', '/api/v1/catalog/roles', {

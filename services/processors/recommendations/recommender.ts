@@ -2,7 +2,6 @@ import type { EvidenceTrace, RecommendationSummary } from '../../../domain/asses
 import type { SkillRequirement } from '../../../domain/catalog/role';
 import { recommendationIdFor, type RecordRecommendations } from '../../../domain/assessment/recommendations';
 import type { Logger } from '../../platform/logger';
-import { PermanentJobError } from '../runtime/processor';
 import type { AssessmentFacts, RecordedEvidence } from './assessmentFacts';
 import type { CandidateSource } from './candidates';
 import { composeRationale, composeSummary, type RankedCredential, type SkillVocabulary } from './engine';
@@ -50,7 +49,9 @@ export class Recommender {
     const batch = await builder.embedQueries([needs.queryText], signal);
     const ranking = await candidates.rank(facts, needs, batch.vectors[0]!, batch.model, this.options.perResult, signal);
     if (ranking.ranked.length === 0) {
-      throw new PermanentJobError(`no active credential of the catalog teaches a skill of the ${facts.role_name} role`);
+      // Not given up at once: a credential just added may not be indexed yet. Out of attempts,
+      // the assessment fails with this reason.
+      throw new Error(`no active credential of the catalog teaches a skill of the ${facts.role_name} role`);
     }
     const skillsOf = new Map(ranking.candidates.map((c) => [c.credential_id, c.skills]));
     const ranked = ranking.ranked.map((r) => ({ ...r, skills: skillsOf.get(r.credential_id) ?? [] }));
