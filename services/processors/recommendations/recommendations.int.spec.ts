@@ -196,19 +196,6 @@ describe('recommendations over the demo catalog (offline: no LLM)', () => {
     const afterB = await ranking(await student(), groupB);
     const itemOf = (body: any) => body.recommendation_items.find((i: any) => i.credential_id === x);
     const position = (r: { ids: string[] }) => (r.ids.includes(x) ? r.ids.indexOf(x) : r.ids.length);
-    console.log(
-      x,
-      JSON.stringify(
-        {
-          beforeA: beforeA.body.recommendation_items.map((i: any) => [i.title, i.scores]),
-          afterA: afterA.body.recommendation_items.map((i: any) => [i.title, i.scores]),
-          beforeB: beforeB.body.recommendation_items.map((i: any) => [i.title, i.scores]),
-          afterB: afterB.body.recommendation_items.map((i: any) => [i.title, i.scores]),
-        },
-        null,
-        1,
-      ),
-    );
     expect(itemOf(afterA.body).scores.collaborative).toBeGreaterThan(0.5);
     expect(position(afterA)).toBeLessThanOrEqual(position(beforeA));
     expect(itemOf(afterB.body)?.scores.collaborative ?? 0).toBeLessThan(0.5);
