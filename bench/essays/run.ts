@@ -13,6 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import {
   answerFor,
+  essayFrom,
   demoRoles,
   percentile,
   pool,
@@ -43,9 +44,7 @@ const SENTENCES = [
 
 /** About 400 words, different for every student. */
 function essayFor(i: number): string {
-  const out: string[] = [];
-  for (let k = 0; out.join(' ').split(' ').length < 400; k++) out.push(SENTENCES[(i + k) % SENTENCES.length]!);
-  return out.join(' ');
+  return essayFrom(SENTENCES, i, 400);
 }
 
 async function main() {

@@ -16,6 +16,7 @@
 import { performance } from 'node:perf_hooks';
 import {
   answerFor,
+  essayFrom,
   demoRoles,
   percentile,
   pool,
@@ -39,9 +40,7 @@ const SENTENCES = [
 ];
 
 function essayFor(i: number): string {
-  const out: string[] = [];
-  for (let k = 0; out.join(' ').split(' ').length < 200; k++) out.push(SENTENCES[(i + k) % SENTENCES.length]!);
-  return out.join(' ');
+  return essayFrom(SENTENCES, i, 200);
 }
 
 interface Timed {

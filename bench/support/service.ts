@@ -141,6 +141,13 @@ export function answerFor(q: Json, essay?: string): unknown {
   return Array.from({ length: words }, (_, i) => ['we', 'measured', 'the', 'rollout', 'carefully'][i % 5]).join(' ');
 }
 
+/** An essay of at least `words` words from `sentences`, starting at sentence `i` (different per student). */
+export function essayFrom(sentences: readonly string[], i: number, words: number): string {
+  const out: string[] = [];
+  for (let k = 0; out.join(' ').split(' ').length < words; k++) out.push(sentences[(i + k) % sentences.length]!);
+  return out.join(' ');
+}
+
 /** Resident memory of a process in MB (Linux /proc). */
 export function residentMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
