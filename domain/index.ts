@@ -2,7 +2,7 @@ import type { AssessmentCommand, AssessmentEvent, AssessmentState } from './asse
 import * as assessment from './assessment';
 import type { CatalogCommand, CatalogEvent, CatalogState } from './catalog';
 import * as catalog from './catalog';
-import type { UserCommand, UserEvent, UserState } from './identity';
+import type { IdentityCommand, IdentityEvent, IdentityState } from './identity';
 import * as identity from './identity';
 import type { CommandMetadata, Decider } from './shared/decider';
 
@@ -25,13 +25,13 @@ export interface BoundedContext<
   eventTypes: readonly E['type'][];
 }
 
-export const identityContext: BoundedContext<UserCommand, UserEvent, UserState> = {
+export const identityContext: BoundedContext<IdentityCommand, IdentityEvent, IdentityState> = {
   name: 'identity',
-  decider: identity.userDecider,
-  aggregateIdOf: identity.aggregateIdOf,
-  aggregateTypeOf: identity.aggregateTypeOf,
-  commandTypes: identity.userCommandTypes,
-  eventTypes: identity.userEventTypes,
+  decider: identity.identityDecider,
+  aggregateIdOf: identity.identityAggregateIdOf,
+  aggregateTypeOf: identity.identityAggregateTypeOf,
+  commandTypes: identity.identityCommandTypes,
+  eventTypes: identity.identityEventTypes,
 };
 
 export const catalogContext: BoundedContext<CatalogCommand, CatalogEvent, CatalogState> = {

@@ -85,6 +85,10 @@ setup_secrets() {
       } >"$file"
     )
   fi
+  # Secrets added after a secrets.env was generated are appended to it (the file keeps its mode).
+  if ! grep -q '^WEBHOOK_SECRETS_KEY=' "$file"; then
+    echo "WEBHOOK_SECRETS_KEY=$(head -c 32 /dev/urandom | base64 -w0)" >>"$file"
+  fi
   set -a
   # shellcheck disable=SC1090
   . "$file"

@@ -6,6 +6,7 @@ import { embeddingArtifactsProjection, essayExamplesProjection, essayScoresProje
 import { usersProjection } from './identity/projection';
 import { recommendationsProjection } from './recommendations/projection';
 import type { Projection } from './runtime/projection';
+import { webhookSubscriptionsProjection } from './webhooks/projection';
 
 /** A projection of any record type (event envelopes, command replies), for code that runs them all. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -22,6 +23,7 @@ export const allProjections: readonly AnyProjection[] = [
   embeddingArtifactsProjection,
   essayExamplesProjection,
   recommendationsProjection,
+  webhookSubscriptionsProjection,
 ];
 
 export {
@@ -34,4 +36,5 @@ export {
   essayScoresProjection,
   recommendationsProjection,
   usersProjection,
+  webhookSubscriptionsProjection,
 };

@@ -6,14 +6,16 @@ import { join, relative, sep } from 'node:path';
  *
  * Layout under schemas/: `<context>/events/<Type>.avsc` (record `<Type>` in namespace
  * `microcred.<context>.events`), `<context>/commands/<Type>.avsc` (namespace
- * `microcred.<context>.commands`) and `replies/<Type>.avsc`. Topics carry several record types,
+ * `microcred.<context>.commands`), `replies/<Type>.avsc`, and `public/events/<Type>.avsc` (the
+ * public contracts partners read, namespace `io.microcred.public`). Topics carry several record types,
  * so subjects follow TopicRecordNameStrategy: `<topic>-<namespace>.<Type>`.
  *
  * The .avsc files are the only source: they are read once, when this module loads, from the
  * schemas/ folder of the repository (also when running the compiled tree under dist/).
  */
 
-export type SchemaKind = 'events' | 'commands' | 'replies';
+/** `public`: a public contract of the public topic (data only: no internal envelope). */
+export type SchemaKind = 'events' | 'commands' | 'replies' | 'public';
 
 /** An Avro record schema as JSON (what an .avsc file holds). */
 export interface AvroRecordSchema {
@@ -26,7 +28,7 @@ export interface AvroRecordSchema {
 }
 
 export interface SchemaEntry {
-  /** `identity`, `catalog`, `assessment`, or `replies`. */
+  /** `identity`, `catalog`, `assessment`, `replies`, or `public`. */
   context: string;
   kind: SchemaKind;
   /** The message type, e.g. `AssessmentStarted`; also the record name. */
@@ -44,6 +46,9 @@ function entryOf(path: string, schema: AvroRecordSchema): SchemaEntry {
   const fullName = schema.namespace ? `${schema.namespace}.${schema.name}` : schema.name;
   if (parts.length === 2 && parts[0] === 'replies') {
     return { context: 'replies', kind: 'replies', type, fullName, path, schema };
+  }
+  if (parts.length === 3 && parts[0] === 'public' && parts[1] === 'events') {
+    return { context: 'public', kind: 'public', type, fullName, path, schema };
   }
   if (parts.length === 3 && (parts[1] === 'events' || parts[1] === 'commands')) {
     return { context: parts[0]!, kind: parts[1], type, fullName, path, schema };

@@ -16,6 +16,9 @@ import type { Embeddings } from './processors/embeddings/embeddings';
 import { createProcessEmbeddings, startProcessors } from './processors/startProcessors';
 import { SearchProjectionRunner } from '../projections/search/searchProjectionRunner';
 import { kafkaAssessmentReplay } from './replay/logSource';
+import { projectionOperations } from './api/projections/projectionOperations';
+import { startPublisher } from './publisher/publisher';
+import { startWebhookDeliveries } from './webhooks/delivery/startWebhookDeliveries';
 
 export interface RunningMicrocred {
   platform: Platform;
@@ -55,6 +58,10 @@ export async function startMicrocred(config: Config, name = 'app'): Promise<Runn
     const processors = await startProcessors(platform, codec, embeddings!);
     logger.info({ llm: processors.llm !== null }, 'processors started');
     stops.unshift(processors.stop);
+    const publisher = await startPublisher(platform, codec);
+    stops.unshift(() => publisher.stop());
+    const webhooks = await startWebhookDeliveries(platform, codec);
+    stops.unshift(webhooks.stop);
   }
   if (config.ROLES.includes('projections')) {
     const runners = [
@@ -71,6 +78,9 @@ export async function startMicrocred(config: Config, name = 'app'): Promise<Runn
     const client = await createCommandClient(platform, codec, name);
     logger.info('command client started');
     stops.unshift(client.stop);
+    // Rebuilds started through the admin API run here; stopping leaves them resumable.
+    const projections = projectionOperations(platform, codec);
+    stops.unshift(projections.stop);
     const deps = {
       config,
       logger,
@@ -79,6 +89,7 @@ export async function startMicrocred(config: Config, name = 'app'): Promise<Runn
       replies: client.replies,
       readiness: () => checkReadiness(platform),
       replay: kafkaAssessmentReplay(platform, codec),
+      projections,
     };
     server = createApp(deps).listen(config.PORT, config.HOST);
     await new Promise<void>((resolve, reject) => server!.once('listening', resolve).once('error', reject));

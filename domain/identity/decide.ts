@@ -131,7 +131,6 @@ export function decide(command: UserCommand, state: UserState): UserEvent[] {
 }
 
 export const userDecider: Decider<UserCommand, UserEvent, UserState> = { initialState, evolve, decide };
-export const identityDecider = userDecider;
 
 export function aggregateTypeOf(_command: UserCommand | UserEvent): typeof aggregateType {
   return aggregateType;

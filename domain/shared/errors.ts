@@ -27,6 +27,14 @@ export const domainErrorCodes = {
   FORBIDDEN_ROLE_ASSIGNMENT: 'forbidden',
   USER_NOT_FOUND: 'not_found',
   USER_ALREADY_DISABLED: 'conflict',
+  INVALID_WEBHOOK_URL: 'validation',
+  INVALID_WEBHOOK_EVENT_TYPES: 'validation',
+  INVALID_WEBHOOK_SUBSCRIPTION: 'validation',
+  WEBHOOK_SUBSCRIPTION_ALREADY_EXISTS: 'conflict',
+  WEBHOOK_SUBSCRIPTION_NOT_FOUND: 'not_found',
+  WEBHOOK_SUBSCRIPTION_ALREADY_ENABLED: 'conflict',
+  WEBHOOK_SUBSCRIPTION_ALREADY_DISABLED: 'conflict',
+  WEBHOOK_SECRET_ALREADY_USED: 'conflict',
 
   // Catalog
   INVALID_RUBRIC: 'validation',

@@ -49,6 +49,7 @@ type Stored<E extends AssessmentEvent> = StoredOf<E>;
 export const assessmentsProjection: Projection = {
   name: ASSESSMENTS_PROJECTION,
   topics: (topics) => [topics.assessment.events],
+  tables: ['assessments', 'assessment_question_snapshots', 'assessment_responses', 'rule_scores'],
   async apply(client, record) {
     const event = record as Stored<AssessmentEvent>;
     switch (event.type) {

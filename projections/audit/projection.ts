@@ -39,6 +39,7 @@ type Stored<E extends AnyEvent> = StoredOf<E>;
 export const auditProjection: Projection = {
   name: AUDIT_PROJECTION,
   topics: (topics) => [topics.identity.events, topics.catalog.events, topics.assessment.events],
+  tables: ['audit_logs'],
   async apply(client, record) {
     await recordEvent(client, record, summaryOf(record as Stored<AnyEvent>));
   },

@@ -27,6 +27,14 @@ type Stored<E extends CatalogEvent> = StoredOf<E>;
 export const catalogProjection: Projection = {
   name: CATALOG_PROJECTION,
   topics: (topics) => [topics.catalog.events],
+  tables: [
+    'role_catalog',
+    'questions',
+    'question_versions',
+    'credential_catalog',
+    'knowledge_documents',
+    'knowledge_document_versions',
+  ],
   async apply(client, record) {
     const event = record as Stored<CatalogEvent>;
     switch (event.type) {

@@ -5,6 +5,7 @@ import type { Projection } from '../runtime/projection';
 export const commandOutcomesProjection: Projection<CommandReply> = {
   name: 'command_outcomes',
   topics: (topics) => [topics.replies],
+  tables: ['command_outcomes'],
   async apply(client, reply) {
     if (reply.outcome === 'duplicate') return;
     await client.query(

@@ -38,6 +38,7 @@ const essayScoreIdOf = (assessmentId: string, questionId: string): string =>
 export const essayScoresProjection: Projection = {
   name: ESSAY_SCORES_PROJECTION,
   topics: (topics) => [topics.assessment.events],
+  tables: ['essay_scores'],
   async apply(client, record) {
     const event = record as Stored<AssessmentEvent>;
     switch (event.type) {
@@ -205,6 +206,7 @@ async function overridden(client: PoolClient, event: Stored<EssayScoreOverridden
 export const embeddingArtifactsProjection: Projection = {
   name: EMBEDDING_ARTIFACTS_PROJECTION,
   topics: (topics) => [topics.assessment.events],
+  tables: ['embedding_artifacts'],
   async apply(client, record) {
     const event = record as Stored<AssessmentEvent>;
     if (event.type !== 'EssayScored' || !event.data.embedding) return;
@@ -237,6 +239,7 @@ export function float32Bytes(vector: readonly number[]): Buffer {
 export const essayExamplesProjection: Projection = {
   name: ESSAY_EXAMPLES_PROJECTION,
   topics: (topics) => [topics.catalog.events, topics.assessment.events],
+  tables: ['essay_examples'],
   async apply(client, record) {
     const event = record as Stored<AssessmentEvent | CatalogEvent>;
     if (event.type === 'EssayScoreOverridden') {

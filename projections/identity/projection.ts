@@ -14,6 +14,7 @@ type Stored<E extends UserEvent> = StoredOf<E>;
 export const usersProjection: Projection = {
   name: USERS_PROJECTION,
   topics: (topics) => [topics.identity.events],
+  tables: ['users'],
   async apply(client, record) {
     const event = record as Stored<UserEvent>;
     switch (event.type) {

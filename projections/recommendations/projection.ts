@@ -55,6 +55,7 @@ type Stored<E extends AssessmentEvent> = StoredOf<E>;
 export const recommendationsProjection: Projection = {
   name: RECOMMENDATIONS_PROJECTION,
   topics: (topics) => [topics.assessment.events],
+  tables: ['recommendations', 'recommendation_items', 'rag_traces', 'recommendation_feedback', 'metric_snapshots'],
   async apply(client, record) {
     const event = record as Stored<AssessmentEvent>;
     switch (event.type) {

@@ -1,11 +1,12 @@
 import type { PoolClient } from 'pg';
 import type { Position } from '../../services/messaging/envelopes';
 import type { MessageCodec } from '../../services/messaging/messageCodec';
-import type { Consumer } from '../../services/platform/kafka/kafka';
+import type { Consumer, Producer } from '../../services/platform/kafka/kafka';
 import type { Logger } from '../../services/platform/logger';
 import { countProjectionEvents } from '../../services/platform/metrics';
 import type { Platform } from '../../services/platform/platform';
 import { inTransaction } from '../../services/platform/postgres/pool';
+import { errorOf, heldAggregates, isPoison, recordDeadLetter, type DeadLetterEntry } from './deadLetters';
 import { storedOffsets } from './offsets';
 import type { Projection } from './projection';
 
@@ -18,6 +19,7 @@ export class ProjectionRunner<T = unknown> {
   private consumer?: Consumer;
   private readonly logger: Logger;
   private readonly listeners = new Set<() => void>();
+  private deadLetterProducer?: Promise<Producer>;
 
   constructor(
     private readonly platform: Platform,
@@ -46,6 +48,8 @@ export class ProjectionRunner<T = unknown> {
 
   async stop(): Promise<void> {
     await this.consumer?.disconnect().catch(() => undefined);
+    const producer = await this.deadLetterProducer?.catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
   }
 
   /** Called after every committed batch (used to wake read-your-writes waiters). */
@@ -57,41 +61,166 @@ export class ProjectionRunner<T = unknown> {
   private async handleBatch(
     topic: string,
     partition: number,
-    messages: { offset: string; value: Buffer | null }[],
+    messages: {
+      offset: string;
+      key?: Buffer | string | null;
+      value: Buffer | null;
+      headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+    }[],
   ): Promise<void> {
     if (messages.length === 0) return;
-    const events: (T & Position)[] = [];
+    const records: Incoming<T>[] = [];
     for (const m of messages) {
       if (!m.value) continue;
-      const { schemaId, value } = await this.codec.decode<T>(m.value);
-      events.push({ ...value, topic, partition, offset: Number(m.offset), schema_id: schemaId });
+      const offset = Number(m.offset);
+      const key = m.key == null ? null : String(m.key);
+      try {
+        const { schemaId, value } = this.projection.decode
+          ? await this.projection.decode({ topic, partition, offset, key, value: m.value, headers: singleHeaders(m.headers) })
+          : await this.codec.decode<T>(m.value);
+        records.push({ offset, key, raw: m.value, event: { ...value, topic, partition, offset, schema_id: schemaId } });
+      } catch (err) {
+        // The registry being unreachable is a moment, not a poison event: the batch is retried.
+        if (isRegistryUnavailable(err)) throw err;
+        records.push({ offset, key, raw: m.value, undecodable: err });
+      }
     }
     const next = Number(messages[messages.length - 1]!.offset) + 1;
-    let applied = 0;
+    let outcome: { applied: number; letters: DeadLetterEntry[] };
     try {
-      await inTransaction(this.platform.pool, async (client) => {
-        // Lock our offset row: a second runner that briefly overlaps during a rebalance waits here,
-        // then sees the batch is already applied and skips it.
-        const current = await this.lockOffset(client, topic, partition);
-        const fresh = events.filter((e) => e.offset >= current);
-        for (const event of fresh) await this.projection.apply(client, event);
-        applied = fresh.length;
-        await client.query({
-          name: 'projection-offset-store',
-          text: `UPDATE projection_offsets SET next_offset = GREATEST(next_offset, $4), updated_at = NOW()
-                 WHERE projection = $1 AND topic = $2 AND partition = $3`,
-          values: [this.projection.name, topic, partition, next],
-        });
-      });
+      try {
+        outcome = await this.applyBatch(topic, partition, records, next, false);
+      } catch (err) {
+        // Some event of the batch cannot be applied: apply them one by one to find it.
+        if (!isPoison(err)) throw err;
+        outcome = await this.applyBatch(topic, partition, records, next, true);
+      }
     } catch (err) {
-      countProjectionEvents(this.projection.name, 'failed', events.length);
+      countProjectionEvents(this.projection.name, 'failed', records.length);
       this.logger.error({ err, topic, partition, from: messages[0]!.offset }, 'projection batch failed; retrying');
       await new Promise((r) => setTimeout(r, 500));
       throw err;
     }
+    const { applied, letters } = outcome;
+    for (const letter of letters) {
+      this.logger.error(
+        {
+          topic,
+          partition,
+          offset: letter.offset,
+          aggregate_id: letter.aggregate_id,
+          reason: letter.reason,
+          error: letter.error,
+        },
+        letter.reason === 'poison'
+          ? 'poison event dead-lettered'
+          : 'event held behind a dead-lettered event of its aggregate',
+      );
+    }
     countProjectionEvents(this.projection.name, 'applied', applied);
-    countProjectionEvents(this.projection.name, 'skipped', events.length - applied);
+    countProjectionEvents(this.projection.name, 'dead_lettered', letters.length);
+    countProjectionEvents(this.projection.name, 'skipped', records.length - applied - letters.length);
     for (const l of this.listeners) l();
+  }
+
+  /**
+   * Applies the batch in one transaction with the offsets. With `isolate`, each event runs under a
+   * savepoint and one that fails for a poison reason is dead-lettered instead of failing the batch.
+   * Events of an aggregate with an open dead letter are held behind it (never applied out of order).
+   */
+  private async applyBatch(
+    topic: string,
+    partition: number,
+    records: Incoming<T>[],
+    next: number,
+    isolate: boolean,
+  ): Promise<{ applied: number; letters: DeadLetterEntry[] }> {
+    const name = this.projection.name;
+    return inTransaction(this.platform.pool, async (client) => {
+      // Lock our offset row: a second runner that briefly overlaps during a rebalance waits here,
+      // then sees the batch is already applied and skips it.
+      const current = await this.lockOffset(client, topic, partition);
+      const fresh = records.filter((r) => r.offset >= current);
+      const held = await heldAggregates(client, name, [...new Set(fresh.map(aggregateOf))]);
+      const letters: DeadLetterEntry[] = [];
+      const setAside = (r: Incoming<T>, reason: 'poison' | 'held', err: unknown) => {
+        const aggregateId = aggregateOf(r);
+        held.add(aggregateId);
+        letters.push({
+          topic,
+          partition,
+          offset: r.offset,
+          aggregate_id: aggregateId,
+          event_type: typeof r.event?.type === 'string' ? r.event.type : null,
+          reason,
+          error: errorOf(err),
+          value: r.raw,
+        });
+      };
+      let applied = 0;
+      for (const r of fresh) {
+        if (!r.event) {
+          setAside(r, 'poison', r.undecodable);
+          continue;
+        }
+        if (held.has(aggregateOf(r))) {
+          setAside(r, 'held', new Error('held behind an earlier dead-lettered event of the same aggregate'));
+          continue;
+        }
+        if (!isolate) {
+          await this.projection.apply(client, r.event);
+          applied += 1;
+          continue;
+        }
+        await client.query('SAVEPOINT projection_event');
+        try {
+          await this.projection.apply(client, r.event);
+          await client.query('RELEASE SAVEPOINT projection_event');
+          applied += 1;
+        } catch (err) {
+          if (!isPoison(err)) throw err;
+          await client.query('ROLLBACK TO SAVEPOINT projection_event');
+          setAside(r, 'poison', err);
+        }
+      }
+      for (const letter of letters) await recordDeadLetter(client, name, letter);
+      // Before the commit: if this process dies in between, the batch comes again and the topic gets
+      // the same letters again (same keys), but a letter is never missing from the topic.
+      if (letters.length > 0) await this.publishDeadLetters(letters);
+      await client.query({
+        name: 'projection-offset-store',
+        text: `UPDATE projection_offsets SET next_offset = GREATEST(next_offset, $4), updated_at = NOW()
+               WHERE projection = $1 AND topic = $2 AND partition = $3`,
+        values: [name, topic, partition, next],
+      });
+      return { applied, letters };
+    });
+  }
+
+  /** Copies dead letters to the dead-letter topic, with their context in headers. */
+  private async publishDeadLetters(letters: DeadLetterEntry[]): Promise<void> {
+    if (!this.deadLetterProducer) {
+      const producer = this.platform.kafka.producer(`deadletters-${this.projection.name}`);
+      this.deadLetterProducer = producer.connect().then(() => producer);
+    }
+    const producer = await this.deadLetterProducer;
+    await producer.send({
+      topic: this.platform.topics.deadLetter,
+      messages: letters.map((l) => ({
+        // By aggregate: its letters stay in order on one partition of the dead-letter topic.
+        key: l.aggregate_id,
+        value: l.value,
+        headers: {
+          reason: l.reason,
+          projection: this.projection.name,
+          source_topic: l.topic,
+          source_partition: String(l.partition),
+          source_offset: String(l.offset),
+          aggregate_id: l.aggregate_id,
+          error: `${l.error.name}: ${l.error.message}`.slice(0, 500),
+        },
+      })),
+    });
   }
 
   private async lockOffset(client: PoolClient, topic: string, partition: number): Promise<number> {
@@ -113,4 +242,36 @@ export class ProjectionRunner<T = unknown> {
     }
     return Number(rows[0]!.next_offset);
   }
+}
+
+/** A consumed record: decoded, or kept as it came when it could not be. */
+interface Incoming<T> {
+  offset: number;
+  key: string | null;
+  raw: Buffer;
+  event?: T & Position & { type?: unknown; aggregate_id?: unknown };
+  undecodable?: unknown;
+}
+
+/** The stream an event belongs to (the envelope's aggregate id, else the record key). */
+function aggregateOf(r: Incoming<unknown>): string {
+  const id = r.event?.aggregate_id;
+  return typeof id === 'string' ? id : (r.key ?? `offset:${r.offset}`);
+}
+
+/** The registry could not be asked (down, timing out): retry, unlike a record that cannot be decoded. */
+function isRegistryUnavailable(err: unknown): boolean {
+  const { code, status, message } = (err ?? {}) as { code?: unknown; status?: unknown; message?: unknown };
+  if (typeof status === 'number') return status >= 500 || status === 429;
+  if (typeof code === 'string' && /^(ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|UND_ERR)/.test(code)) return true;
+  return /ECONNREFUSED|ECONNRESET|socket hang up|fetch failed|timed? ?out|network/i.test(String(message ?? ''));
+}
+
+/** Kafka headers with one value each (a repeated header keeps its last value). */
+function singleHeaders(
+  headers: Record<string, Buffer | string | (Buffer | string)[] | undefined> | undefined,
+): Record<string, Buffer | string | undefined> {
+  const single: Record<string, Buffer | string | undefined> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) single[name] = Array.isArray(value) ? value.at(-1) : value;
+  return single;
 }

@@ -64,6 +64,7 @@ const uris = new Map<string, string>([...demo, long, awkward].map((d) => [d.docu
 const position = (runner: SearchProjectionRunner): Projection => ({
   name: runner.name,
   topics: () => runner.topics(),
+  tables: [],
   apply: async () => undefined,
 });
 

@@ -67,6 +67,7 @@ const definition = (c: {
 const position = (runner: SearchProjectionRunner): Projection => ({
   name: runner.name,
   topics: () => runner.topics(),
+  tables: [],
   apply: async () => undefined,
 });
 

@@ -5,11 +5,15 @@ import jwt from 'koa-jwt';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../platform/config';
 import { withLogContext } from '../platform/logger';
-import { enableDefaultMetrics, processMetrics, type Metrics } from '../platform/metrics';
+import { asyncApiDocument } from '../publisher/asyncapi';
+import { enableDefaultMetrics, processMetrics, watchJobBacklog, type Metrics } from '../platform/metrics';
+import { jobBacklog } from '../processors/runtime/jobs';
 import { assessmentRoutes } from './assessments/assessmentRoutes';
 import { essayRoutes } from './assessments/essayRoutes';
 import { authRoutes } from './auth/authRoutes';
+import { corsFor, securityHeaders } from './browserAccess';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER, signingKey } from './auth/tokens';
 import { catalogRoutes } from './catalog/catalogRoutes';
 import { documentRoutes, documentsBodyParser } from './catalog/documentRoutes';
@@ -24,13 +28,22 @@ import { metricsRoute } from './metrics/metricsRoute';
 import { API_PREFIX, openApiDocument } from './openapi/document';
 import { rateLimit } from './rateLimit';
 import { recommendationRoutes } from './recommendations/recommendationRoutes';
+import { webhookDeliveryRoutes } from './webhooks/deliveryRoutes';
+import { projectionRoutes } from './projections/projectionRoutes';
+import { webhookSubscriptionRoutes } from './webhooks/subscriptionRoutes';
 
 const SWAGGER_DIR = join(require.resolve('swagger-ui-dist/package.json'), '..');
 const DOCS_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>microcred API</title>
 <link rel="stylesheet" href="/docs/swagger-ui.css"></head>
-<body><div id="ui"></div><script src="/docs/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui' });</script></body></html>`;
+<body><p style="font-family:sans-serif;margin:1em 2em">Contracts: the HTTP API's
+<a href="/openapi.json">OpenAPI document (/openapi.json)</a>, rendered below; for partners, the public
+event topic's <a href="/asyncapi.json">AsyncAPI 3.0 document (/asyncapi.json)</a>.</p>
+<div id="ui"></div><script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/swagger-initializer.js"></script></body></html>`;
+// A file rather than an inline script, so the CSP needs no 'unsafe-inline' for scripts; no
+// validator badge (it would call validator.swagger.io).
+const DOCS_INITIALIZER = `window.ui = SwaggerUIBundle({ url: '/openapi.json', dom_id: '#ui', validatorUrl: null });\n`;
 
 /**
  * Builds the Koa application; every dependency arrives as a parameter. `metrics` defaults to the
@@ -63,6 +76,10 @@ export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<
       }
     });
   });
+  // Before the error middleware and the router, so error answers carry them too, and a
+  // listed origin's preflight is answered here (an unlisted one's falls through to `Allow`).
+  app.use(securityHeaders());
+  app.use(corsFor({ CORS_ORIGINS: deps.config?.CORS_ORIGINS ?? [] }));
   app.use(errorMiddleware(deps.logger));
   app.use(methodNotAllowed(table));
 
@@ -79,21 +96,27 @@ export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<
   open.get('/openapi.json', (ctx) => {
     ctx.body = openApiDocument;
   });
+  // The public topic's contract, for partners (unauthenticated, like the OpenAPI document).
+  const asyncApi = asyncApiDocument(deps.config ?? loadConfig({}));
+  open.get('/asyncapi.json', (ctx) => {
+    ctx.body = asyncApi;
+  });
   open.get('/docs', (ctx) => {
     ctx.type = 'html';
     ctx.body = DOCS_PAGE;
   });
   open.get('/docs/:asset', (ctx) => {
     const asset = (ctx.params as { asset: string }).asset;
-    if (!['swagger-ui.css', 'swagger-ui-bundle.js'].includes(asset)) return;
+    if (!['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-initializer.js'].includes(asset)) return;
     ctx.type = asset.endsWith('.css') ? 'css' : 'js';
     ctx.set('Cache-Control', 'public, max-age=86400');
-    ctx.body = readFileSync(join(SWAGGER_DIR, asset));
+    ctx.body = asset === 'swagger-initializer.js' ? DOCS_INITIALIZER : readFileSync(join(SWAGGER_DIR, asset));
   });
   app.use(open.routes());
 
   if (deps.config && deps.bus && deps.pool && deps.replies) {
     const full = deps as ApiDeps;
+    watchJobBacklog(metrics, () => jobBacklog(full.pool, full.config.KAFKA_TOPIC_PREFIX));
     if (!full.config.JWT_SECRET) throw new Error('JWT_SECRET is required to serve the API (at least 32 characters)');
     // An import of scored examples may be larger, and a TSV file; every other body is JSON up to 256 kB.
     api.use(scoredExamplesBodyParser);
@@ -129,6 +152,9 @@ export function createApp(deps: Pick<ApiDeps, 'logger' | 'readiness'> & Partial<
       recommendationRoutes(full),
       commandRoutes(full),
       dashboardRoutes(full),
+      webhookSubscriptionRoutes(full),
+      webhookDeliveryRoutes(full),
+      projectionRoutes(full),
     ]) {
       api.use(routes.routes());
     }

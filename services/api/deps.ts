@@ -5,6 +5,7 @@ import type { Config } from '../platform/config';
 import type { Readiness } from '../platform/health';
 import type { Logger } from '../platform/logger';
 import type { AssessmentReplay } from '../replay/logSource';
+import type { ProjectionOperations } from './projections/projectionOperations';
 import { waitForProjection } from '../../projections/runtime/readYourWrites';
 
 /** Everything the HTTP adapter needs, passed in by the composition root. */
@@ -17,6 +18,8 @@ export interface ApiDeps {
   readiness: () => Promise<{ ready: boolean; dependencies: Readiness }>;
   /** An assessment as of an instant, recomputed from the event log. */
   replay: AssessmentReplay;
+  /** Projections' lag and rebuilds (admin). */
+  projections: ProjectionOperations;
 }
 
 /**

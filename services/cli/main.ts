@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { assessmentCommand } from './assessmentCommand';
+import { deadLettersCommand } from './deadLettersCommand';
 import { loadDemoCatalog } from './demoCatalog';
 import { demoAssessmentCommand } from './demoAssessmentCommand';
 import { documentsCommand } from './documentsCommand';
@@ -8,6 +9,8 @@ import { eventsCommand } from './eventsCommand';
 import { importExamples } from './importExamples';
 import { failureLine, processIo, withBus, writeOut, type CliIo } from './io';
 import { projectionsCommand } from './projectionsCommand';
+import { addWebhookDeliveryCommands } from './webhookDeliveriesCommand';
+import { webhooksCommand } from './webhooksCommand';
 
 /** Usage errors (unknown command or option, missing or invalid argument) exit with this code; failures with 1. */
 export const USAGE_EXIT = 2;
@@ -65,10 +68,13 @@ export function buildProgram(io: CliIo): Command {
     });
 
   program.addCommand(projectionsCommand(io));
+  program.addCommand(deadLettersCommand(io));
   program.addCommand(eventsCommand(io));
   program.addCommand(assessmentCommand(io));
   program.addCommand(documentsCommand(io));
   program.addCommand(demoAssessmentCommand(io));
+  // One `webhooks` command: the subscriptions' subcommands, then the deliveries'.
+  program.addCommand(addWebhookDeliveryCommands(webhooksCommand(io), io));
 
   // Subcommands report their usage errors the same way as the program.
   const configure = (command: Command) => {

@@ -3,6 +3,7 @@ import { MessageCodec } from '../messaging/messageCodec';
 import { EventLog } from '../replay/eventLog';
 import { projectionStatus, type PartitionLag } from '../replay/projectionStatus';
 import { withPlatform, writeOut, type CliIo } from './io';
+import { addRebuildCommands } from './rebuildCommand';
 
 function table(rows: PartitionLag[]): string {
   const header = ['projection', 'topic', 'partition', 'applied', 'end', 'lag_events', 'lag_seconds'];
@@ -56,5 +57,6 @@ export function projectionsCommand(io: CliIo): Command {
         }
       });
     });
+  addRebuildCommands(projections, io);
   return projections;
 }

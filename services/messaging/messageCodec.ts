@@ -52,6 +52,8 @@ export class MessageCodec {
 /** The topic a schema's records are written to. */
 export function topicOf(entry: Pick<SchemaEntry, 'context' | 'kind'>, topics: Topics): string {
   if (entry.kind === 'replies') return topics.replies;
+  // One public topic for every public type: order per assessment holds across them.
+  if (entry.kind === 'public') return topics.publicAssessment;
   const context = topics[entry.context as ContextName] as Topics[ContextName] | undefined;
   if (!context) throw new Error(`Unknown schema context ${entry.context}`);
   return context[entry.kind];

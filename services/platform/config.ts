@@ -8,6 +8,16 @@ import { z } from 'zod';
 const port = z.coerce.number().int().min(0).max(65535); // 0: any free port (tests)
 const url = z.string().url();
 
+/** An http(s) origin exactly as a browser sends it in `Origin` (no path, no trailing slash). */
+function isOrigin(value: string): boolean {
+  try {
+    const parsed = new URL(value);
+    return ['http:', 'https:'].includes(parsed.protocol) && parsed.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -81,6 +91,91 @@ const schema = z.object({
     .min(5)
     .max(60 * 60 * 24 * 30)
     .default(7200),
+
+  // --- Sign-in and browser access ----------------------------------------------------------
+  /** Failed sign-ins for one email (registered or not) within the window that lock it. */
+  SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(1000).default(10),
+  SIGN_IN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** How long a locked email is refused (429 ACCOUNT_LOCKED), even with the right password. */
+  SIGN_IN_LOCK_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /**
+   * Origins (scheme://host[:port], comma-separated) whose browser pages may call the API;
+   * empty: no cross-origin access. No wildcard: each origin is named.
+   */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (origins) => origins.every(isOrigin),
+      'must be origins like https://dashboard.example.com (scheme://host[:port], no path, no "*"), comma-separated',
+    ),
+
+  // --- Partners: webhook subscriptions ---------------------------------------------------------
+  /**
+   * AES-256-GCM key that encrypts webhook signing secrets at rest: base64 of exactly 32 random
+   * bytes (`head -c 32 /dev/urandom | base64 -w0`). No default (generated into .stack/secrets.env
+   * for the local stack); optional here, required by what issues or reads secrets (the webhook
+   * admin API answers 503 without it).
+   */
+  WEBHOOK_SECRETS_KEY: z
+    .string()
+    .refine(
+      (v) => /^[A-Za-z0-9+/]{43}=$/.test(v) && Buffer.from(v, 'base64').length === 32,
+      'must be base64 of exactly 32 bytes (44 characters ending in "="): head -c 32 /dev/urandom | base64 -w0',
+    )
+    .optional(),
+  /** How long a rotated-out secret keeps signing beside the new one, unless the rotation says otherwise. */
+  WEBHOOK_SECRET_OVERLAP_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 24 * 60 * 60)
+    .default(86_400),
+  /** Webhook URLs on loopback (plain http allowed there): default true, except with NODE_ENV=production. */
+  WEBHOOK_ALLOW_LOOPBACK: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  /** Webhook URLs on private, link-local or unique-local addresses (an internal partner). */
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+
+  // --- Partners: webhook deliveries ------------------------------------------------------------
+  /** One delivery attempt's time limit (connect, request, answer); then it counts as failed. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  /**
+   * Waits before each retry of a failed delivery (250ms, 5s, 5m, 2h, 1d…), jittered by ±20%;
+   * after the last, the delivery is dead-lettered. One first attempt plus one per step.
+   */
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default('5s,5m,30m,2h,5h,10h,10h')
+    .refine(
+      (v) => /^\s*\d+(ms|s|m|h|d)\s*(,\s*\d+(ms|s|m|h|d)\s*){0,49}$/.test(v),
+      'must be 1 to 50 comma-separated durations like 5s,5m,30m,2h (units ms, s, m, h, d)',
+    ),
+  /** The longest wait a partner's Retry-After (on 429 or 503) may impose before the next attempt. */
+  WEBHOOK_RETRY_AFTER_MAX_MS: z.coerce.number().int().min(0).max(604_800_000).default(36_000_000),
+  /** Deliveries in flight at once in this process, all subscriptions together. */
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(512).default(16),
+  /** Deliveries in flight at once to one subscription (a slow partner holds no more than this). */
+  WEBHOOK_CONCURRENCY_PER_SUBSCRIPTION: z.coerce.number().int().min(1).max(128).default(4),
+
+  // --- Partners: public topic publisher --------------------------------------------------------
+  /**
+   * Fault injection for the publisher's crash test, never for production (refused there):
+   * `before-kafka-commit` SIGKILLs the process once a batch's public records are kept in
+   * PostgreSQL and sent in the open Kafka transaction, before it commits.
+   */
+  PUBLISHER_CRASH_POINT: z.enum(['none', 'before-kafka-commit']).default('none'),
 
   // --- Processors (essay scoring; later retrieval, recommendations, webhooks) ---------------
   /** Jobs one processor runs at once in this process. */

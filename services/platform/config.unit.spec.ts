@@ -49,4 +49,30 @@ describe('loadConfig', () => {
     expect(topics.assessment).toEqual({ commands: 'acme.assessment.commands', events: 'acme.assessment.events' });
     expect(topics.replies).toBe('acme.replies');
   });
+
+  test('sign-in throttling and CORS: defaults, an origin list, and what is refused', () => {
+    const defaults = loadConfig({});
+    expect(defaults).toMatchObject({
+      SIGN_IN_MAX_FAILURES: 10,
+      SIGN_IN_FAILURE_WINDOW_SECONDS: 900,
+      SIGN_IN_LOCK_SECONDS: 900,
+      CORS_ORIGINS: [],
+    });
+    expect(loadConfig({ CORS_ORIGINS: 'https://dash.example.com, http://localhost:5173' }).CORS_ORIGINS).toEqual([
+      'https://dash.example.com',
+      'http://localhost:5173',
+    ]);
+    for (const bad of [
+      '*',
+      'dash.example.com',
+      'https://dash.example.com/',
+      'https://dash.example.com/app',
+      'ftp://x.y',
+    ]) {
+      expect(() => loadConfig({ CORS_ORIGINS: bad })).toThrow(/CORS_ORIGINS=.*must be origins/);
+    }
+    expect(() => loadConfig({ SIGN_IN_MAX_FAILURES: '0', SIGN_IN_LOCK_SECONDS: 'soon' })).toThrow(
+      /SIGN_IN_MAX_FAILURES="0"[\s\S]*SIGN_IN_LOCK_SECONDS="soon"/,
+    );
+  });
 });

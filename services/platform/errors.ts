@@ -44,9 +44,14 @@ export class UnprocessableError extends AppError {
     super(code, message, 422, details);
   }
 }
+/** 429 with `Retry-After`: the per-caller budget (RATE_LIMITED), or a sign-in lock (ACCOUNT_LOCKED). */
 export class RateLimitedError extends AppError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('RATE_LIMITED', `Too many requests; retry in ${retryAfterSeconds}s`, 429);
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = `Too many requests; retry in ${retryAfterSeconds}s`,
+    code = 'RATE_LIMITED',
+  ) {
+    super(code, message, 429);
   }
 }
 /** A dependency (Kafka, PostgreSQL, …) is down or too slow; the caller may retry (after `Retry-After`). */

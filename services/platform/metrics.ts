@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * Prometheus metrics of this process (served by the API at `GET /metrics`).
@@ -21,6 +21,19 @@ export interface Metrics {
   projectionEvents: Counter<'projection' | 'outcome'>;
   processorJobs: Counter<'processor' | 'outcome'>;
   processorDegraded: Counter<'processor' | 'provider'>;
+  /** Jobs not yet done, per processor, read from `async_jobs` at each scrape (see `watchJobBacklog`). */
+  processorBacklog: Gauge<'processor'>;
+}
+
+/** Where a registry's backlog gauge reads its figures (set by whoever serves `/metrics`). */
+const backlogSources = new WeakMap<Registry, () => Promise<Record<string, number>>>();
+
+/**
+ * Lets the registry's `processor_jobs_backlog` read the job table at each scrape. A scrape that
+ * cannot reach PostgreSQL leaves the gauge empty rather than failing `/metrics`.
+ */
+export function watchJobBacklog(metrics: Metrics, source: () => Promise<Record<string, number>>): void {
+  backlogSources.set(metrics.registry, source);
 }
 
 /** What a processor job attempt ended in. */
@@ -60,7 +73,7 @@ export function createMetrics(): Metrics {
     }),
     projectionEvents: new Counter({
       name: 'projection_events_total',
-      help: 'Events seen by a projection, by outcome: applied, skipped (already applied: a redelivery), failed (its batch rolled back and is retried)',
+      help: 'Events seen by a projection, by outcome: applied, skipped (already applied: a redelivery), failed (its batch rolled back and is retried), dead_lettered (a poison event, or one held behind it: see projection_dead_letters)',
       labelNames: ['projection', 'outcome'],
       registers,
     }),
@@ -75,6 +88,19 @@ export function createMetrics(): Metrics {
       help: 'Jobs whose accepted report says degraded (e.g. an essay scored by the offline fallback), by processor and provider',
       labelNames: ['processor', 'provider'],
       registers,
+    }),
+    processorBacklog: new Gauge({
+      name: 'processor_jobs_backlog',
+      help: 'Processor jobs queued, retrying or running (not waiting for their inputs), by processor: work the processors have not caught up with',
+      labelNames: ['processor'],
+      registers,
+      async collect() {
+        const source = backlogSources.get(registry);
+        this.reset();
+        if (!source) return;
+        const counts = await source().catch(() => undefined);
+        for (const [processor, n] of Object.entries(counts ?? {})) this.set({ processor }, n);
+      },
     }),
   };
 }
@@ -109,7 +135,11 @@ export function timeDecision(context: string): (outcome: string) => void {
 }
 
 /** Counts a projection batch's events: applied, skipped as already applied, or failed. */
-export function countProjectionEvents(projection: string, outcome: 'applied' | 'skipped' | 'failed', n: number): void {
+export function countProjectionEvents(
+  projection: string,
+  outcome: 'applied' | 'skipped' | 'failed' | 'dead_lettered',
+  n: number,
+): void {
   if (n > 0) processMetrics().projectionEvents.inc({ projection, outcome }, n);
 }
 

@@ -14,6 +14,7 @@ import { inTransaction } from '../../../services/platform/postgres/pool';
 import { eventually, testPlatform } from '../../../test/support/platform';
 import type { Projection } from '../../runtime/projection';
 import { ProjectionRunner } from '../../runtime/projectionRunner';
+import { deleteTestTopics } from '../../../services/replay/testing/topics';
 
 /**
  * What a projection's integration spec runs on: a fresh PostgreSQL database (migrated), topics
@@ -117,6 +118,8 @@ export async function createTestbed(): Promise<Testbed> {
       await testbed.stopRunners();
       await producer.disconnect().catch(() => undefined);
       await platform.close();
+      // Tests leave no litter: the isolated prefix's topics go too.
+      await deleteTestTopics(platform.config.KAFKA_TOPIC_PREFIX);
       await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await admin.end();
     },

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import bcrypt from 'bcrypt';
 import type { Context } from 'koa';
+import { randomBytes } from 'node:crypto';
 import { normaliseEmail, userIdForEmail } from '../../../domain/shared/ids';
 import type { Actor } from '../../../domain/shared/decider';
 import { v5 as uuidv5 } from 'uuid';
@@ -10,13 +11,11 @@ import { awaitProjection, type ApiDeps } from '../deps';
 import { validateBody } from '../openapi/contract';
 import { actorOf, requireRole } from './access';
 import { passwordProblems } from './passwordPolicy';
+import { SignInThrottle } from './signInThrottle';
 import { issueToken } from './tokens';
 import { USERS_PROJECTION } from '../../../projections/identity/projection';
 
 const REGISTRATION_NAMESPACE = 'c6a1e0b4-2f7d-4b8e-9a35-0d4e6f1b2c73';
-
-// Compared against when the email is unknown, so a login takes as long either way.
-const DUMMY_HASH = bcrypt.hashSync('not-a-real-password-0', 10);
 
 interface Credentials {
   email: string;
@@ -61,6 +60,12 @@ export async function registerUser(
 
 export function authRoutes(deps: ApiDeps): Router {
   const router = new Router();
+  const throttle = SignInThrottle.fromConfig(deps.pool, deps.config, deps.logger);
+  // Compared against when the email is unknown, so a sign-in does the same bcrypt work (same
+  // cost as real hashes) whether or not the address is registered. Hashed once, off the event
+  // loop, while the process starts; of a random password nobody knows.
+  const dummyHash = bcrypt.hash(randomBytes(18).toString('base64'), deps.config.BCRYPT_COST);
+  dummyHash.catch(() => undefined); // surfaces at the first sign-in that needs it
 
   router.post('/auth/register', validateBody('RegisterRequest'), async (ctx) => {
     const body = ctx.request.body as Credentials;
@@ -77,6 +82,9 @@ export function authRoutes(deps: ApiDeps): Router {
   router.post('/auth/token', validateBody('TokenRequest'), async (ctx) => {
     const body = ctx.request.body as Credentials;
     const userId = userIdForEmail(normaliseEmail(body.email));
+    const emailHash = throttle.emailHash(body.email);
+    // Before any password check: a locked email is refused whoever it belongs to, at no bcrypt cost.
+    await throttle.assertNotLocked(emailHash);
     await awaitProjection(deps, USERS_PROJECTION, userId);
     const { rows } = await deps.pool.query<{
       password_hash: string;
@@ -89,10 +97,13 @@ export function authRoutes(deps: ApiDeps): Router {
       [userId],
     );
     const row = rows[0];
-    const ok = await bcrypt.compare(body.password, row?.password_hash ?? DUMMY_HASH);
+    // Unknown and disabled accounts go through the same comparison as a wrong password.
+    const ok = await bcrypt.compare(body.password, row?.password_hash ?? (await dummyHash));
     if (!row || !ok || !row.role || row.status !== 'active') {
+      await throttle.recordFailure(emailHash, ctx.ip);
       throw new UnauthorizedError('Email or password is not right', 'INVALID_CREDENTIALS');
     }
+    await throttle.recordSuccess(emailHash);
     const ttl = deps.config.JWT_TTL_SECONDS;
     ctx.body = {
       access_token: issueToken({ sub: userId, role: row.role }, deps.config.JWT_SECRET!, ttl),

@@ -4,6 +4,7 @@ import { essayScoreOf, submitWithEssay } from '../../../test/support/essays';
 import { eventually } from '../../../test/support/platform';
 import { startTestSystem, type TestSystem } from '../../../test/support/system';
 import { processMetrics } from '../../platform/metrics';
+import { runPromtool } from '../../../test/support/promtool';
 import { parseExposition, sumOf, type MetricFamily } from './testing/expositionFormat';
 
 jest.setTimeout(180_000);
@@ -129,4 +130,23 @@ test("the served text is what prom-client's registry holds (round trip)", async 
       })),
     ),
   );
+});
+
+test("Prometheus's own promtool parses the served text; its lint finds nothing in our metrics", async () => {
+  const res = await fetch(`${sys.url}/metrics`);
+  const text = await res.text();
+  expect(text).toMatch(/^processor_jobs_backlog\b/m);
+  const run = runPromtool(['check', 'metrics'], { input: text });
+  // 0: clean; 3: lint remarks only; anything else (1) is a text the parser refused.
+  expect({ status: run.status, parsed: !/error while linting|parsing error/i.test(run.output) }).toEqual({
+    status: run.status === 0 ? 0 : 3,
+    parsed: true,
+  });
+  // The only remarks are about prom-client's default nodejs_* gauges named *_total, not ours.
+  const remarks = run.output.split('\n').filter(Boolean);
+  expect(
+    remarks.filter((line) => !/^nodejs_\w+ non-counter metrics should not have "_total" suffix$/.test(line)),
+  ).toEqual([]);
+  // And promtool does refuse a broken text (the check can fail).
+  expect(runPromtool(['check', 'metrics'], { input: 'http_requests_total{route="x" 1\n' }).status).toBe(1);
 });

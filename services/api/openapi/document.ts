@@ -4,6 +4,9 @@ import { documentPaths, documentSchemas } from '../catalog/documentsContract';
 import { scoredExamplesPaths, scoredExamplesSchemas } from '../catalog/scoredExamplesContract';
 import { dashboardPaths, dashboardSchemas } from '../dashboards/dashboardContract';
 import { recommendationPaths, recommendationSchemas } from '../recommendations/recommendationContract';
+import { webhookDeliveryPaths, webhookDeliverySchemas } from '../webhooks/deliveryContract';
+import { projectionPaths, projectionSchemas } from '../projections/projectionContract';
+import { webhookSubscriptionPaths, webhookSubscriptionSchemas } from '../webhooks/subscriptionContract';
 import {
   JSON_MEDIA,
   authenticatedErrors,
@@ -57,6 +60,10 @@ const description = `microcred runs role-based skill assessments, scores them an
 
 **Rate limits.** Each user may make 60 requests per minute by default. Beyond that the API answers 429 with a \`Retry-After\` header giving the number of seconds to wait.
 
+**Sign-in throttling.** After 10 failed sign-ins for one email within 15 minutes (by default), \`POST /auth/token\` answers 429 \`ACCOUNT_LOCKED\` with \`Retry-After\` for 15 minutes, even with the right password; unregistered emails are treated the same, and a sign-in takes as long whether or not the email is registered. A successful sign-in restarts the count.
+
+**Browsers.** Cross-origin calls are allowed only from the origins the deployment lists (\`CORS_ORIGINS\`); they may send \`Authorization\`, \`Content-Type\`, \`Idempotency-Key\` and \`X-Correlation-Id\`, and read \`Retry-After\` and \`X-Correlation-Id\`.
+
 **Idempotency.** Operations that accept an \`Idempotency-Key\` header treat a retry carrying the same key (from the same user) as the same command: it returns the outcome of the first attempt and writes nothing. Keys are remembered for 24 hours by default (\`IDEMPOTENCY_WINDOW_SECONDS\`); a later retry is a new request. A start's assessment id derives from its key, so even a late retry of a start never creates a second assessment (it is refused with 409 \`ASSESSMENT_ALREADY_STARTED\`).
 
 **Asynchronous writes.** Writes are commands appended to a log and decided by a single writer. When the decision takes longer than the API is willing to wait, it answers 202 with \`CommandPending\`: the command was accepted into the log and will be processed; poll its \`status_url\` (\`GET /commands/{command_id}\`) to learn whether it was accepted or rejected. When the log itself cannot take the command in that time, the answer is 503 with \`Retry-After\`: \`DEPENDENCY_UNAVAILABLE\` (not accepted) or \`COMMAND_NOT_CONFIRMED\` (it may still be processed: retry with the same \`Idempotency-Key\`, or poll \`details.status_url\`).
@@ -80,6 +87,8 @@ export const openApiDocument = {
     { name: 'Recommendations', description: 'Recommendation results and feedback' },
     { name: 'Commands', description: 'Status of asynchronously processed commands' },
     { name: 'Dashboards', description: 'Assessments, operations metrics and feedback for advisors and admins' },
+    { name: 'Webhooks', description: 'Partner webhook subscriptions and their deliveries (admin only)' },
+    { name: 'Projections', description: 'Read models: their lag, and their rebuilds from the event log (admin only)' },
     { name: 'Health', description: 'Liveness and readiness probes (outside /api/v1)' },
   ],
   paths: {
@@ -113,7 +122,12 @@ export const openApiDocument = {
           '200': jsonResponse('Access token issued', schema('TokenResponse')),
           '400': errorResponse('Malformed body or unknown fields'),
           '401': errorResponse('Unknown email or wrong password'),
-          '429': response('TooManyRequests'),
+          '429': {
+            description:
+              'Rate limit exceeded (RATE_LIMITED), or too many failed sign-ins for this email (ACCOUNT_LOCKED: refused, even with the right password, until Retry-After; whether or not the email is registered)',
+            headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } },
+            content: { [JSON_MEDIA]: { schema: schema('ErrorResponse') } },
+          },
           '500': response('InternalError'),
           '503': response('ServiceUnavailable'),
         },
@@ -418,6 +432,9 @@ export const openApiDocument = {
     ...historyPaths,
     ...essayPaths,
     ...dashboardPaths,
+    ...webhookSubscriptionPaths,
+    ...webhookDeliveryPaths,
+    ...projectionPaths,
     '/commands/{command_id}': {
       get: {
         tags: ['Commands'],
@@ -794,6 +811,9 @@ export const openApiDocument = {
       ...scoredExamplesSchemas,
       ...documentSchemas,
       ...dashboardSchemas,
+      ...webhookSubscriptionSchemas,
+      ...webhookDeliverySchemas,
+      ...projectionSchemas,
 
       // ---- Health -------------------------------------------------------------------------
       HealthStatus: {

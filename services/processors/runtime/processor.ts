@@ -1,8 +1,9 @@
 import type { Actor } from '../../../domain/shared/decider';
 import { idFromKey } from '../../../domain/shared/ids';
+import type { RawRecord } from '../../../projections/runtime/projection';
 import { ProjectionRunner } from '../../../projections/runtime/projectionRunner';
 import type { CommandBus } from '../../messaging/commandBus';
-import type { ContextName, EventEnvelope, StoredEvent } from '../../messaging/envelopes';
+import type { ContextName, EventEnvelope, Position } from '../../messaging/envelopes';
 import type { MessageCodec } from '../../messaging/messageCodec';
 import type { Topics } from '../../platform/config';
 import type { Logger } from '../../platform/logger';
@@ -17,8 +18,14 @@ import { JobIntake, JobStore, type Job } from './jobs';
  *
  * - `intake(event, jobs)`: which jobs an event creates, completes or cancels (runs in the same
  *   PostgreSQL transaction as the consumed offset: each event is taken in exactly once);
- * - `run(job, signal)`: the work, ending in the command that reports it (throw to retry);
- * - `giveUp(job, error)`: the command that reports a job out of attempts.
+ * - `run(job, signal)`: the work, ending in the command that reports it (throw to retry), or in
+ *   null when the work is its own outcome (a webhook delivered: there is nothing to decide);
+ * - `giveUp(job, error)`: the command that reports a job out of attempts (or null).
+ *
+ * Optionally: `decode` for topics that are not our event envelopes (the public topic's
+ * CloudEvents), `retryDelayMs` for a schedule of one's own (a partner's Retry-After), and lanes
+ * (`NewJob.lane`, `ProcessorOptions.laneConcurrency`): per-lane concurrency caps, per-key order,
+ * and lanes paused while their destination is switched off.
  *
  * The runtime does the rest: deterministic job keys, leases, retries with backoff, a timeout per
  * attempt, and the report, whose command id derives from the job, so a re-run job's second
@@ -31,18 +38,50 @@ export interface ProcessorReport {
   data: Record<string, unknown>;
 }
 
-export interface ProcessorDefinition<P extends object> {
+export interface ProcessorDefinition<P extends object, E = EventEnvelope> {
   /** Also the job type in `async_jobs`, e.g. `essay_scoring`. */
   name: string;
   topics: (topics: Topics) => string[];
-  intake: (event: StoredEvent, jobs: JobIntake<P>) => Promise<void>;
-  run: (job: Job<P>, signal: AbortSignal) => Promise<ProcessorReport>;
-  giveUp: (job: Job<P>, error: unknown) => ProcessorReport;
+  /** Decodes a consumed record; default: an event envelope through the registry. */
+  decode?: (record: RawRecord) => Promise<{ schemaId: number; value: E }>;
+  intake: (event: E & Position, jobs: JobIntake<P>) => Promise<void>;
+  run: (job: Job<P>, signal: AbortSignal) => Promise<ProcessorReport | null>;
+  giveUp: (job: Job<P>, error: unknown) => ProcessorReport | null | Promise<ProcessorReport | null>;
+  /** The wait before the next attempt once attempt `job.attempts` failed; default: exponential backoff. */
+  retryDelayMs?: (job: Job<P>, error: unknown) => number;
 }
 
 /** Thrown by `run` when retrying cannot help: the job is given up at once. */
 export class PermanentJobError extends Error {
   override name = 'PermanentJobError';
+}
+
+/** Thrown by `run` when the job no longer has a purpose (what it was for was deleted): it is cancelled. */
+export class CancelJobError extends Error {
+  override name = 'CancelJobError';
+}
+
+/** Thrown by `run` before doing any work: the job waits `delayMs` and its attempt is not counted. */
+export class DeferJobError extends Error {
+  override name = 'DeferJobError';
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Thrown by `run` when the job's destination is switched off (a webhook endpoint answered 410):
+ * the job's lane is paused (the attempt counts, the job waits with the lane's others) until an
+ * intake resumes it.
+ */
+export class PauseLaneError extends Error {
+  override name = 'PauseLaneError';
+  constructor(readonly reason: string) {
+    super(reason);
+  }
 }
 
 export interface ProcessorOptions {
@@ -59,6 +98,8 @@ export interface ProcessorOptions {
   retryMaxMs: number;
   /** How often to look for due jobs when nothing woke the runner. */
   pollMs: number;
+  /** Jobs of one lane run at once, at most (lanes: `NewJob.lane`); default: no cap. */
+  laneConcurrency?: number;
 }
 
 export interface ProcessorDeps {
@@ -79,36 +120,41 @@ export function describeError(err: unknown): { name: string; message: string } {
   return { name: error.name, message: error.message.slice(0, 500) };
 }
 
-export class ProcessorRuntime<P extends object> {
+export class ProcessorRuntime<P extends object, E = EventEnvelope> {
   private readonly logger: Logger;
   private readonly store: JobStore;
-  private readonly intake: ProjectionRunner<EventEnvelope>;
+  private readonly intake: ProjectionRunner<E>;
   private readonly worker: string;
   private readonly actor: Actor;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
   private wake: (() => void) | undefined;
+  /** Something happened since the last claim began (a job ended, jobs arrived): claim again at once. */
+  private woken = false;
   private loop: Promise<void> | undefined;
 
   constructor(
-    private readonly definition: ProcessorDefinition<P>,
+    private readonly definition: ProcessorDefinition<P, E>,
     private readonly deps: ProcessorDeps,
   ) {
     const { platform } = deps;
     const scope = platform.config.KAFKA_TOPIC_PREFIX;
     this.logger = platform.logger.child({ component: 'processor', processor: definition.name });
-    this.store = new JobStore(platform.pool, scope, definition.name);
+    this.store = new JobStore(platform.pool, scope, definition.name, deps.options.laneConcurrency);
     this.worker = `${platform.config.INSTANCE_ID}-${process.pid}`;
     this.actor = { id: `system:${definition.name}`, role: 'system' };
-    this.intake = new ProjectionRunner(platform, deps.codec, {
+    this.intake = new ProjectionRunner<E>(platform, deps.codec, {
       name: `processor.${definition.name}`,
       topics: definition.topics,
+      // Jobs, not a read model: a processor's intake is never rebuilt (it is not in allProjections).
+      tables: [],
+      ...(definition.decode ? { decode: definition.decode } : {}),
       apply: (client, event) => definition.intake(event, new JobIntake<P>(client, scope, definition.name)),
     });
   }
 
   async start(): Promise<void> {
-    this.intake.onProgress(() => this.wake?.());
+    this.intake.onProgress(() => this.nudge());
     await this.intake.start();
     this.loop = this.run();
     this.logger.info({ worker: this.worker }, 'processor started');
@@ -116,7 +162,7 @@ export class ProcessorRuntime<P extends object> {
 
   async stop(): Promise<void> {
     this.stopping.abort();
-    this.wake?.();
+    this.nudge();
     await this.intake.stop();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
@@ -125,6 +171,7 @@ export class ProcessorRuntime<P extends object> {
   private async run(): Promise<void> {
     const { options } = this.deps;
     while (!this.stopping.signal.aborted) {
+      this.woken = false;
       const free = options.concurrency - this.inFlight.size;
       let claimed: Job<P>[] = [];
       if (free > 0) {
@@ -136,15 +183,23 @@ export class ProcessorRuntime<P extends object> {
       for (const job of claimed) {
         const attempt = this.attempt(job).finally(() => {
           this.inFlight.delete(attempt);
-          this.wake?.();
+          this.nudge();
         });
         this.inFlight.add(attempt);
       }
-      if (claimed.length === 0 || claimed.length === free) await this.sleep(options.pollMs);
+      // Every due job that fits was claimed: wait for a slot, new jobs or the next poll (at once
+      // if one of those came while claiming: a wake-up is never lost).
+      await this.sleep(options.pollMs);
     }
   }
 
+  private nudge(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
   private sleep(ms: number): Promise<void> {
+    if (this.woken) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
@@ -158,7 +213,7 @@ export class ProcessorRuntime<P extends object> {
   private attempt(job: Job<P>): Promise<void> {
     return withLogContext({ correlation_id: job.id, job_key: job.key, attempt: job.attempts }, async () => {
       const { options } = this.deps;
-      let report: ProcessorReport;
+      let report: ProcessorReport | null;
       let givingUp = false;
       try {
         if (job.attempts > options.maxAttempts) throw new PermanentJobError('out of attempts');
@@ -169,8 +224,25 @@ export class ProcessorRuntime<P extends object> {
           await this.store.retryLater(job, this.worker, 0, describeError(err)).catch(() => undefined);
           return;
         }
+        if (err instanceof CancelJobError) {
+          this.logger.info({ reason: err.message }, 'job cancelled');
+          await this.store.cancel(job, this.worker, err.message).catch(() => undefined);
+          return;
+        }
+        if (err instanceof DeferJobError) {
+          await this.store.defer(job, this.worker, err.delayMs, undefined).catch(() => undefined);
+          return;
+        }
+        if (err instanceof PauseLaneError && job.lane !== null) {
+          this.logger.warn({ lane: job.lane, reason: err.reason }, 'lane paused');
+          await this.store.pauseLane(job.lane, err.reason).catch(() => undefined);
+          await this.store.retryLater(job, this.worker, 0, describeError(err)).catch(() => undefined);
+          return;
+        }
         if (!(err instanceof PermanentJobError) && job.attempts < options.maxAttempts) {
-          const delay = backoffMs(job.attempts, options.retryBaseMs, options.retryMaxMs);
+          const delay =
+            this.definition.retryDelayMs?.(job, err) ??
+            backoffMs(job.attempts, options.retryBaseMs, options.retryMaxMs);
           this.logger.warn({ err: describeError(err), delay_ms: delay }, 'job attempt failed; retrying');
           await this.store.retryLater(job, this.worker, delay, describeError(err)).catch(() => undefined);
           countJob(this.definition.name, 'retried');
@@ -178,14 +250,31 @@ export class ProcessorRuntime<P extends object> {
         }
         this.logger.warn({ err: describeError(err) }, 'job out of attempts; reporting the failure');
         await this.store.noteError(job, describeError(err)).catch(() => undefined);
-        report = this.definition.giveUp(job, err);
         givingUp = true;
+        try {
+          report = await this.definition.giveUp(job, err);
+        } catch (giveUpError) {
+          // Its give-up could not be recorded (e.g. the dead-letter topic is down): try again shortly.
+          this.logger.warn({ err: describeError(giveUpError) }, 'giving up failed; retrying');
+          await this.store
+            .retryLater(job, this.worker, options.retryBaseMs, describeError(giveUpError))
+            .catch(() => undefined);
+          return;
+        }
+      }
+      if (report === null) {
+        await this.store.finish(job, this.worker, givingUp ? 'failed' : 'succeeded', null).catch((err: unknown) => {
+          // Its lease lapses and it is claimed again: at least once, as the work itself.
+          this.logger.warn({ err: describeError(err) }, 'finishing the job failed; it will be claimed again');
+        });
+        countJob(this.definition.name, givingUp ? 'failed' : 'succeeded');
+        return;
       }
       await this.report(job, report, givingUp);
     });
   }
 
-  private async withTimeout(job: Job<P>): Promise<ProcessorReport> {
+  private async withTimeout(job: Job<P>): Promise<ProcessorReport | null> {
     const { attemptTimeoutMs } = this.deps.options;
     const signal = AbortSignal.any([this.stopping.signal, AbortSignal.timeout(attemptTimeoutMs)]);
     let onAbort: (() => void) | undefined;
