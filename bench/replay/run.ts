@@ -22,7 +22,9 @@ import { Client } from 'pg';
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { HistoryGenerator, type GeneratedEvent } from '../../projections/runtime/rebuild/testing/history';
 import { bootstrap } from '../../services/bootstrap/bootstrap';
-import { MessageCodec } from '../../services/messaging/messageCodec';
+import { schemaCatalog } from '../../schemas/catalog';
+import { MessageCodec, topicOf } from '../../services/messaging/messageCodec';
+import { subjectFor } from '../../services/platform/avro';
 import { loadConfig } from '../../services/platform/config';
 import { repoPath } from '../../services/platform/paths';
 import { createPlatform, type Platform } from '../../services/platform/platform';
@@ -157,11 +159,14 @@ async function consumeAll(platform: Platform, codec: MessageCodec, decode: boole
   return count;
 }
 
-async function deleteSubjects(registryUrl: string, prefix: string): Promise<void> {
-  const res = await fetch(`${registryUrl}/subjects`);
-  if (!res.ok) return;
-  for (const subject of ((await res.json()) as string[]).filter((s) => s.startsWith(`${prefix}.`))) {
-    await fetch(`${registryUrl}/subjects/${encodeURIComponent(subject)}`, { method: 'DELETE' }).catch(() => undefined);
+/** The registry subjects bootstrap registered for this prefix (named from the catalog: the registry lists only 1000). */
+async function deleteSubjects(platform: Platform): Promise<void> {
+  for (const entry of schemaCatalog) {
+    const subject = subjectFor(topicOf(entry, platform.topics), entry.schema);
+    const url = `${platform.config.SCHEMA_REGISTRY_URL}/subjects/${encodeURIComponent(subject)}`;
+    // Soft, then for good (Confluent's API: a subject must be soft-deleted first).
+    await fetch(url, { method: 'DELETE' }).catch(() => undefined);
+    await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => undefined);
   }
 }
 
@@ -187,16 +192,10 @@ async function main(): Promise<void> {
   let cleaned = false;
   const cleanup = async () => {
     if (cleaned) return;
-    if (process.env.BENCH_KEEP_TMP === '1') {
-      process.stdout.write(`kept ${prefix} / ${database}\n`);
-      await platform.close();
-      await server.end();
-      return;
-    }
     cleaned = true;
     const topics = (await platform.kafkaAdmin.listTopics()).filter((t) => t.startsWith(`${prefix}.`));
     if (topics.length > 0) await platform.kafkaAdmin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
-    await deleteSubjects(base.SCHEMA_REGISTRY_URL, prefix).catch(() => undefined);
+    await deleteSubjects(platform).catch(() => undefined);
     await platform.close();
     await server.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
     await server.end();

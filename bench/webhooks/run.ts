@@ -24,7 +24,7 @@ import { loadConfig } from '../../services/platform/config';
 import { createPlatform } from '../../services/platform/platform';
 import { publicSchemaNames } from '../../services/publisher/mapping';
 import { publicRecordHeaders, publicSourceFor } from '../../services/publisher/publicEvents';
-import { startPartner, type Partner } from '../../services/webhooks/delivery/testing/partners';
+import { deleteWebhookRows, startPartner, type Partner } from '../../services/webhooks/delivery/testing/partners';
 import {
   answerFor,
   demoRoles,
@@ -217,8 +217,13 @@ async function main() {
       )}`,
     );
   } finally {
-    await platform.close();
     await service.stop();
+    // The run's delivery rows and topics go with it (the bench's prefix is its own).
+    await deleteWebhookRows(platform.config);
+    const prefix = `${platform.config.KAFKA_TOPIC_PREFIX}.`;
+    const topics = (await platform.kafkaAdmin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await platform.kafkaAdmin.deleteTopics({ topics, timeout: 30_000 });
+    await platform.close();
     await fast.close();
     await dead.partner?.close();
   }

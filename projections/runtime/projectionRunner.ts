@@ -1,12 +1,11 @@
-import type { PoolClient } from 'pg';
-import type { Position } from '../../services/messaging/envelopes';
 import type { MessageCodec } from '../../services/messaging/messageCodec';
 import type { Consumer, Producer } from '../../services/platform/kafka/kafka';
 import type { Logger } from '../../services/platform/logger';
 import { countProjectionEvents } from '../../services/platform/metrics';
 import type { Platform } from '../../services/platform/platform';
 import { inTransaction } from '../../services/platform/postgres/pool';
-import { errorOf, heldAggregates, isPoison, recordDeadLetter, type DeadLetterEntry } from './deadLetters';
+import { applyRecords, isRegistryUnavailable, type DecodedRecord } from './applyRecords';
+import { isPoison, type DeadLetterEntry } from './deadLetters';
 import { storedOffsets } from './offsets';
 import type { Projection } from './projection';
 
@@ -69,16 +68,28 @@ export class ProjectionRunner<T = unknown> {
     }[],
   ): Promise<void> {
     if (messages.length === 0) return;
-    const records: Incoming<T>[] = [];
+    const records: DecodedRecord[] = [];
     for (const m of messages) {
       if (!m.value) continue;
       const offset = Number(m.offset);
       const key = m.key == null ? null : String(m.key);
       try {
         const { schemaId, value } = this.projection.decode
-          ? await this.projection.decode({ topic, partition, offset, key, value: m.value, headers: singleHeaders(m.headers) })
+          ? await this.projection.decode({
+              topic,
+              partition,
+              offset,
+              key,
+              value: m.value,
+              headers: singleHeaders(m.headers),
+            })
           : await this.codec.decode<T>(m.value);
-        records.push({ offset, key, raw: m.value, event: { ...value, topic, partition, offset, schema_id: schemaId } });
+        records.push({
+          offset,
+          key,
+          raw: m.value,
+          event: { ...(value as Record<string, unknown>), topic, partition, offset, schema_id: schemaId },
+        });
       } catch (err) {
         // The registry being unreachable is a moment, not a poison event: the batch is retried.
         if (isRegistryUnavailable(err)) throw err;
@@ -124,76 +135,24 @@ export class ProjectionRunner<T = unknown> {
   }
 
   /**
-   * Applies the batch in one transaction with the offsets. With `isolate`, each event runs under a
-   * savepoint and one that fails for a poison reason is dead-lettered instead of failing the batch.
-   * Events of an aggregate with an open dead letter are held behind it (never applied out of order).
+   * Applies the batch in one transaction with the offsets (applyRecords: the rules shared with
+   * rebuilds). With `isolate`, each event runs under a savepoint and one that fails for a poison
+   * reason is dead-lettered instead of failing the batch. Events of an aggregate with an open dead
+   * letter are held behind it (never applied out of order).
    */
   private async applyBatch(
     topic: string,
     partition: number,
-    records: Incoming<T>[],
+    records: DecodedRecord[],
     next: number,
     isolate: boolean,
   ): Promise<{ applied: number; letters: DeadLetterEntry[] }> {
-    const name = this.projection.name;
     return inTransaction(this.platform.pool, async (client) => {
-      // Lock our offset row: a second runner that briefly overlaps during a rebalance waits here,
-      // then sees the batch is already applied and skips it.
-      const current = await this.lockOffset(client, topic, partition);
-      const fresh = records.filter((r) => r.offset >= current);
-      const held = await heldAggregates(client, name, [...new Set(fresh.map(aggregateOf))]);
-      const letters: DeadLetterEntry[] = [];
-      const setAside = (r: Incoming<T>, reason: 'poison' | 'held', err: unknown) => {
-        const aggregateId = aggregateOf(r);
-        held.add(aggregateId);
-        letters.push({
-          topic,
-          partition,
-          offset: r.offset,
-          aggregate_id: aggregateId,
-          event_type: typeof r.event?.type === 'string' ? r.event.type : null,
-          reason,
-          error: errorOf(err),
-          value: r.raw,
-        });
-      };
-      let applied = 0;
-      for (const r of fresh) {
-        if (!r.event) {
-          setAside(r, 'poison', r.undecodable);
-          continue;
-        }
-        if (held.has(aggregateOf(r))) {
-          setAside(r, 'held', new Error('held behind an earlier dead-lettered event of the same aggregate'));
-          continue;
-        }
-        if (!isolate) {
-          await this.projection.apply(client, r.event);
-          applied += 1;
-          continue;
-        }
-        await client.query('SAVEPOINT projection_event');
-        try {
-          await this.projection.apply(client, r.event);
-          await client.query('RELEASE SAVEPOINT projection_event');
-          applied += 1;
-        } catch (err) {
-          if (!isPoison(err)) throw err;
-          await client.query('ROLLBACK TO SAVEPOINT projection_event');
-          setAside(r, 'poison', err);
-        }
-      }
-      for (const letter of letters) await recordDeadLetter(client, name, letter);
+      const outcome = await applyRecords(client, this.projection, topic, partition, records, next, isolate);
       // Before the commit: if this process dies in between, the batch comes again and the topic gets
       // the same letters again (same keys), but a letter is never missing from the topic.
-      if (letters.length > 0) await this.publishDeadLetters(letters);
-      await client.query({
-        name: 'projection-offset-store',
-        text: `UPDATE projection_offsets SET next_offset = GREATEST(next_offset, $4), updated_at = NOW()
-               WHERE projection = $1 AND topic = $2 AND partition = $3`,
-        values: [name, topic, partition, next],
-      });
-      return { applied, letters };
+      if (outcome.letters.length > 0) await this.publishDeadLetters(outcome.letters);
+      return outcome;
     });
   }
 
@@ -222,49 +181,6 @@ export class ProjectionRunner<T = unknown> {
       })),
     });
   }
-
-  private async lockOffset(client: PoolClient, topic: string, partition: number): Promise<number> {
-    // Named statements: prepared once per connection, as these run for every batch.
-    const lock = () =>
-      client.query<{ next_offset: string }>({
-        name: 'projection-offset-lock',
-        text: 'SELECT next_offset FROM projection_offsets WHERE projection = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
-        values: [this.projection.name, topic, partition],
-      });
-    let { rows } = await lock();
-    if (!rows[0]) {
-      // The partition's first batch: create its row (an overlapping runner may be doing the same).
-      await client.query(
-        `INSERT INTO projection_offsets (projection, topic, partition, next_offset) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`,
-        [this.projection.name, topic, partition],
-      );
-      ({ rows } = await lock());
-    }
-    return Number(rows[0]!.next_offset);
-  }
-}
-
-/** A consumed record: decoded, or kept as it came when it could not be. */
-interface Incoming<T> {
-  offset: number;
-  key: string | null;
-  raw: Buffer;
-  event?: T & Position & { type?: unknown; aggregate_id?: unknown };
-  undecodable?: unknown;
-}
-
-/** The stream an event belongs to (the envelope's aggregate id, else the record key). */
-function aggregateOf(r: Incoming<unknown>): string {
-  const id = r.event?.aggregate_id;
-  return typeof id === 'string' ? id : (r.key ?? `offset:${r.offset}`);
-}
-
-/** The registry could not be asked (down, timing out): retry, unlike a record that cannot be decoded. */
-function isRegistryUnavailable(err: unknown): boolean {
-  const { code, status, message } = (err ?? {}) as { code?: unknown; status?: unknown; message?: unknown };
-  if (typeof status === 'number') return status >= 500 || status === 429;
-  if (typeof code === 'string' && /^(ECONN|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|UND_ERR)/.test(code)) return true;
-  return /ECONNREFUSED|ECONNRESET|socket hang up|fetch failed|timed? ?out|network/i.test(String(message ?? ''));
 }
 
 /** Kafka headers with one value each (a repeated header keeps its last value). */

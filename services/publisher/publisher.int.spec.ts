@@ -413,7 +413,12 @@ describe('the publisher killed between its PostgreSQL commit and its Kafka commi
 
       // The first public record kills the child once it is kept in PostgreSQL and sent to Kafka.
       await eventually(async () => (first.child.signalCode === 'SIGKILL' ? true : undefined), 240_000, 'the crash');
-      expect(first.output()).toContain('PUBLISHER_CRASH_POINT: killing the process');
+      // The pipes may still hold the last lines when the exit is seen.
+      await eventually(
+        async () => (first.output().includes('PUBLISHER_CRASH_POINT: killing the process') ? true : undefined),
+        10_000,
+        'the crash point to be logged',
+      );
       const completed = await sourceEvent(sys, id, 'AssessmentCompleted');
       const kept = await platform.pool.query<{ record_value: Buffer }>(
         'SELECT record_value FROM public_publisher_outbox WHERE source_topic = $1 AND event_id = $2',

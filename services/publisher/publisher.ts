@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { Counter } from 'prom-client';
 import type { PoolClient } from 'pg';
 import { assessmentEventTypes } from '../../domain/assessment/assessment';
@@ -265,7 +266,11 @@ export class PublicPublisher {
           })),
         });
         if (this.options.crashPoint === 'before-kafka-commit') {
-          this.logger.warn({ partition, records: records.length }, 'PUBLISHER_CRASH_POINT: killing the process');
+          // Written synchronously: the logger's buffered line could die with the process.
+          writeSync(
+            2,
+            `PUBLISHER_CRASH_POINT: killing the process (partition ${partition}, ${records.length} records)\n`,
+          );
           process.kill(process.pid, 'SIGKILL');
           await new Promise(() => undefined); // never resumes
         }

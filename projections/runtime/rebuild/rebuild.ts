@@ -8,7 +8,7 @@ import type { Logger } from '../../../services/platform/logger';
 import { createPool, inTransaction } from '../../../services/platform/postgres/pool';
 import { allProjections, type AnyProjection } from '../../index';
 import { isPoison, type DeadLetterEntry } from '../deadLetters';
-import { applyRecords, decodeRecords, type DecodedRecord } from './applyRecords';
+import { applyRecords, decodeRecords, type DecodedRecord } from '../applyRecords';
 import {
   claimRebuild,
   findRebuild,
@@ -280,7 +280,14 @@ class FatalRebuildError extends Error {}
 
 /** Transient failures of a batch are retried this often (with a growing pause) before the rebuild stops. */
 const BATCH_ATTEMPTS = 6;
-const SWAP_ATTEMPTS = 5;
+/**
+ * The swap waits this long at most for its table locks, then lets go and tries again: shorter than
+ * PostgreSQL's deadlock_timeout (1 s), so that when a reader holding one of the tables waits for
+ * another the swap holds, the swap gives way and the reader never fails.
+ */
+const SWAP_LOCK_MS = 200;
+/** How long the swap keeps trying (the rebuild stays resumable after). */
+const SWAP_DEADLINE_MS = 300_000;
 /** Remaining offsets under which the swap is attempted (the rest is applied inside it). */
 const SWAP_LAG = 500;
 const STALL_MS = 30_000;
@@ -375,7 +382,7 @@ class Run {
     this.report();
 
     if (this.phase === 'replaying') {
-      await this.replay(await this.heads$(partitions));
+      await this.replay(await this.measureHeads(partitions));
       await this.enter('indexing');
     }
     if (this.phase === 'indexing') {
@@ -407,7 +414,7 @@ class Run {
   }
 
   /** The last stable offset of every partition now (the head a read_committed reader can reach). */
-  private async heads$(partitions: readonly Partition[]): Promise<Map<string, number>> {
+  private async measureHeads(partitions: readonly Partition[]): Promise<Map<string, number>> {
     for (const topic of new Set(partitions.map((p) => p.topic))) {
       const offsets = await this.deps.kafkaAdmin.fetchTopicOffsets(topic, {
         isolationLevel: KafkaJS.IsolationLevel.READ_COMMITTED,
@@ -576,9 +583,10 @@ class Run {
 
   /** Catches up until the remaining lag is small, then swaps; retried when the swap cannot take its locks in time. */
   private async swap(partitions: readonly Partition[]): Promise<void> {
+    const deadline = Date.now() + SWAP_DEADLINE_MS;
     for (let attempt = 1; ; attempt++) {
       for (let pass = 0; pass < 10; pass++) {
-        const heads = await this.heads$(partitions);
+        const heads = await this.measureHeads(partitions);
         const lag = [...heads].reduce((sum, [k, end]) => sum + Math.max(0, end - (this.done.get(k) ?? 0)), 0);
         if (lag <= SWAP_LAG) break;
         await this.replay(heads);
@@ -590,9 +598,10 @@ class Run {
         return;
       } catch (err) {
         const code = (err as { code?: unknown }).code;
-        // lock_timeout, deadlock, serialization: the live side was busy; try again.
-        if (attempt >= SWAP_ATTEMPTS || !(code === '55P03' || code === '40P01' || code === '40001')) throw err;
-        this.logger.warn({ err: (err as Error).message, attempt }, 'swap could not take its locks; retrying');
+        // lock_timeout, deadlock, serialization: readers or the live side were busy; try again.
+        if (Date.now() > deadline || !(code === '55P03' || code === '40P01' || code === '40001')) throw err;
+        this.logger.info({ err: (err as Error).message, attempt }, 'swap could not take its locks; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(2000, 50 * attempt) + Math.random() * 100));
         await this.loadDone(partitions);
       }
     }
@@ -611,8 +620,8 @@ class Run {
     let foreignKeys: Awaited<ReturnType<typeof incomingForeignKeys>>;
     try {
       await client.query('BEGIN');
-      // Readers queue behind the swap's locks: never long.
-      await client.query(`SET LOCAL lock_timeout = '5s'`);
+      // The live runners' batches finish before the swap can lock their offsets.
+      await client.query(`SET LOCAL lock_timeout = '10s'`);
       // 1. Pause the live runners: their next batch waits on these rows until the commit.
       await client.query(
         `INSERT INTO public.projection_offsets (projection, topic, partition, next_offset)
@@ -649,6 +658,12 @@ class Run {
       if (problems.length > 0) throw new FatalRebuildError(problems.join('; '));
       // 4. The swap. Foreign keys from other tables to these are re-made on the new tables.
       foreignKeys = await incomingForeignKeys(client, this.tables);
+      // Every table the swap alters, locked at once, in one order; readers queue behind (briefly).
+      const locked = [
+        ...new Set([...this.tables.map((t) => `public.${t}`), ...foreignKeys.map((k) => k.source)]),
+      ].sort();
+      await client.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_MS}ms'`);
+      await client.query(`LOCK TABLE ${locked.join(', ')} IN ACCESS EXCLUSIVE MODE`);
       for (const fk of foreignKeys) await client.query(`ALTER TABLE ${fk.source} DROP CONSTRAINT ${quote(fk.name)}`);
       await client.query(`DROP TABLE ${this.tables.map((t) => `public.${t}`).join(', ')}`);
       for (const t of this.tables) await client.query(`ALTER TABLE ${schema}.${t} SET SCHEMA public`);

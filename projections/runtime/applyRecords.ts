@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import type { Position } from '../../../services/messaging/envelopes';
-import type { MessageCodec } from '../../../services/messaging/messageCodec';
-import type { ReadMessage } from '../../../services/platform/kafka/kafka';
-import { errorOf, heldAggregates, isPoison, recordDeadLetter, type DeadLetterEntry } from '../deadLetters';
-import type { Projection } from '../projection';
+import type { Position } from '../../services/messaging/envelopes';
+import type { MessageCodec } from '../../services/messaging/messageCodec';
+import type { ReadMessage } from '../../services/platform/kafka/kafka';
+import { errorOf, heldAggregates, isPoison, recordDeadLetter, type DeadLetterEntry } from './deadLetters';
+import type { Projection } from './projection';
 
 /**
  * One partition's records applied to a projection inside the caller's transaction, with the
- * projection's offset row and its dead letters — the same rules as ProjectionRunner's batches
- * (poison events set aside, later events of their aggregate held behind them, an offset never
- * moving back), written to whatever `projection_offsets`, `projection_dead_letters` and tables
- * the transaction's search_path names first: a rebuild's shadow schema.
+ * projection's offset row and its dead letters: poison events set aside, later events of their
+ * aggregate held behind them, an offset never moving back. ProjectionRunner's batches and a
+ * rebuild's (projections/runtime/rebuild) both go through here; the tables, `projection_offsets`
+ * and `projection_dead_letters` are whichever the transaction's search_path names first (a
+ * rebuild's shadow schema, else `public`).
  */
 
 /** A consumed record: decoded once (for every projection that reads it), or kept as it came. */
@@ -71,6 +72,8 @@ export async function applyRecords(
 ): Promise<ApplyOutcome> {
   const name = projection.name;
   const prepared = preparing(client);
+  // Lock the offset row: a second runner that briefly overlaps during a rebalance waits here,
+  // then sees the batch is already applied and skips it.
   const current = await lockOffset(client, name, topic, partition);
   if (next <= current) return { applied: 0, letters: [] };
   const fresh = records.filter((r) => r.offset >= current);
@@ -118,7 +121,7 @@ export async function applyRecords(
   }
   for (const letter of letters) await recordDeadLetter(client, name, letter);
   await client.query({
-    name: 'rebuild-offset-store',
+    name: 'projection-offset-store',
     text: `UPDATE projection_offsets SET next_offset = GREATEST(next_offset, $4), updated_at = NOW()
            WHERE projection = $1 AND topic = $2 AND partition = $3`,
     values: [name, topic, partition, next],
@@ -132,21 +135,26 @@ export async function applyRecords(
  * connection instead of once per event, which is a good share of a replay's time.
  */
 function preparing(client: PoolClient): PoolClient {
-  const query = (text: unknown, values?: unknown) =>
-    typeof text === 'string' && Array.isArray(values)
-      ? client.query({ name: statementName(text), text, values })
+  const query = (text: unknown, values?: unknown) => {
+    const name = typeof text === 'string' && Array.isArray(values) ? statementName(text) : undefined;
+    return name
+      ? client.query({ name, text: text as string, values: values as unknown[] })
       : (client.query as (a: unknown, b?: unknown) => Promise<unknown>)(text, values);
+  };
   return new Proxy(client, {
     get: (target, property, receiver) => (property === 'query' ? query : Reflect.get(target, property, receiver)),
   });
 }
 
+/** Statement texts named so far. Past the cap (a projection building texts on the fly), the rest stay unnamed. */
 const names = new Map<string, string>();
-function statementName(text: string): string {
+const MAX_NAMED = 500;
+
+function statementName(text: string): string | undefined {
   let name = names.get(text);
-  if (!name) {
-    name = `rebuild-${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
-    if (names.size < 10_000) names.set(text, name);
+  if (!name && names.size < MAX_NAMED) {
+    name = `projection-${createHash('sha1').update(text).digest('hex').slice(0, 20)}`;
+    names.set(text, name);
   }
   return name;
 }
@@ -154,12 +162,13 @@ function statementName(text: string): string {
 async function lockOffset(client: PoolClient, projection: string, topic: string, partition: number): Promise<number> {
   const lock = () =>
     client.query<{ next_offset: string }>({
-      name: 'rebuild-offset-lock',
+      name: 'projection-offset-lock',
       text: 'SELECT next_offset FROM projection_offsets WHERE projection = $1 AND topic = $2 AND partition = $3 FOR UPDATE',
       values: [projection, topic, partition],
     });
   let { rows } = await lock();
   if (!rows[0]) {
+    // The partition's first batch: create its row (an overlapping runner may be doing the same).
     await client.query(
       `INSERT INTO projection_offsets (projection, topic, partition, next_offset) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`,
       [projection, topic, partition],
