@@ -44,6 +44,7 @@ cat >&2 <<MSG
     Postgres    ${DATABASE_URL:-postgres://microcred@127.0.0.1:${PGPORT:-5432}/microcred}
     Elastic     ${ELASTICSEARCH_URL:-http://127.0.0.1:${ES_PORT:-9200}}
     Docs        http://$HOST:$PORT/docs  (OpenAPI: http://$HOST:$PORT/openapi.json)
+    Partners    http://$HOST:$PORT/asyncapi.json (public topic; webhooks: npx microcred webhooks --help, docs/partners.md)
   Demo student  $DEMO_STUDENT_EMAIL and the admin $BOOTSTRAP_ADMIN_EMAIL (passwords: $STACK_DIR/secrets.env)
   Stop the app with Ctrl-C, the servers with: npm run stack -- down
 

@@ -82,16 +82,16 @@ const counts = (snap: Record<string, string[]>) =>
   Object.fromEntries(Object.entries(snap).map(([t, rows]) => [t, rows.length]));
 
 /**
- * Readers during a rebuild: every table counted in one statement and the assessment queries'
- * joins, again and again. Each read must see the tables whole: exactly `expected` rows (no
- * writes meanwhile), or at least as many (`growing`).
+ * Readers during a rebuild, two at once: every table counted in one statement (one reader takes
+ * the tables in one order, the other in the reverse: a swap must never deadlock with either) and
+ * the assessment queries' joins, again and again. Each read must see the tables whole: exactly
+ * `expected` rows (no writes meanwhile), or at least as many (`growing`).
  */
 function readLoop(expected: Record<string, number>, growing = false) {
   let stop = false;
   let reads = 0;
   const problems: string[] = [];
-  const tables = Object.keys(expected);
-  const loop = (async () => {
+  const reader = async (tables: string[]) => {
     while (!stop) {
       try {
         const { rows } = await bed.platform.pool.query<Record<string, number>>(
@@ -112,11 +112,12 @@ function readLoop(expected: Record<string, number>, growing = false) {
       }
       await new Promise((r) => setTimeout(r, 5));
     }
-  })();
+  };
+  const loops = Promise.all([reader(Object.keys(expected)), reader(Object.keys(expected).reverse())]);
   return {
     async finish() {
       stop = true;
-      await loop;
+      await loops;
       return { reads, problems };
     },
   };
