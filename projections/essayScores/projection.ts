@@ -107,8 +107,7 @@ async function upsert(
     `INSERT INTO essay_scores (id, assessment_id, question_snapshot_id, question_id, status, revision, score, max_score,
        model, prompt_version, provider, degraded, needs_review, latency_ms, cost_cents, tokens_in, tokens_out,
        response_payload, version, created_at, updated_at)
-     SELECT $1, s.assessment_id, s.id, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19
-     FROM assessment_question_snapshots s WHERE s.id = $2
+     VALUES ($1, $20, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)
      ON CONFLICT (assessment_id, question_snapshot_id) DO UPDATE SET
        status = EXCLUDED.status, revision = EXCLUDED.revision, score = EXCLUDED.score, max_score = EXCLUDED.max_score,
        needs_review = EXCLUDED.needs_review,
@@ -135,6 +134,7 @@ async function upsert(
       JSON.stringify(row.payload),
       event.version,
       event.occurred_at,
+      assessmentId,
     ],
   );
 }

@@ -48,10 +48,9 @@ async function publish(events: Iterable<GeneratedEvent>): Promise<void> {
 }
 
 /**
- * The next `n` assessments' events, their starts first: the live essay_scores projection reads
- * the assessments projection's question snapshots, and drops a score whose snapshot is not there
- * yet (a race between two live projections, reported with this work); the specs let the
- * snapshots land first so that the live rows they compare a rebuild with are the right ones.
+ * The next `n` assessments' events, their starts first (written when the live essay_scores
+ * projection still took its ids from the assessments projection's snapshot rows and dropped a
+ * score that ran ahead of them; migration 0016 ended that, and the order does no harm).
  */
 async function publishAssessments(n: number): Promise<void> {
   const events: GeneratedEvent[] = [];
