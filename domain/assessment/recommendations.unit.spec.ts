@@ -19,6 +19,7 @@ import {
   meta,
   orchestrator,
   otherStudent,
+  recordEssayScore,
   respond,
   started,
   student,
@@ -55,30 +56,12 @@ const submittedNoEssay = decided(
 );
 
 function essayScore(degraded = false): RecordEssayScore {
-  return {
-    type: 'RecordEssayScore',
-    data: {
-      assessment_id: assessmentId,
-      question_id: design.question_id,
-      revision: 1,
-      score: 3,
-      criteria: [],
-      explanation: 'Names redundancy and failover.',
-      provider: degraded ? 'offline' : 'openai',
-      model: degraded ? 'offline-rubric' : 'gpt-4o-mini',
-      prompt_version: 'essay-v1',
-      degraded,
-      flags: [],
-      needs_review: false,
-      tokens_in: null,
-      tokens_out: null,
-      cost_cents: null,
-      latency_ms: null,
-      job_key: null,
-      embedding: null,
-    },
-    metadata: meta(system, later),
-  };
+  return recordEssayScore({
+    criteria: [],
+    provider: degraded ? 'offline' : 'openai',
+    model: degraded ? 'offline-rubric' : 'gpt-4o-mini',
+    degraded,
+  });
 }
 
 function trace(overrides: Partial<EvidenceTrace> = {}): EvidenceTrace {

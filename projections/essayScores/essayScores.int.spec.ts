@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { assessmentDecider, type AssessmentEvent } from '../../domain/assessment';
-import type { RecordEssayScore } from '../../domain/assessment/essayScoring';
-import { design, meta, submittedWithEssay, system } from '../../domain/assessment/testing/fixtures';
+import { design, recordEssayScore, submittedWithEssay, system } from '../../domain/assessment/testing/fixtures';
 import type { EventEnvelope } from '../../services/messaging/envelopes';
 import { assessmentsProjection } from '../assessments/projection';
 import { createTestbed, type Testbed } from '../audit/testing/testbed';
@@ -25,32 +24,7 @@ afterAll(async () => {
 
 test('a score projected before its assessment snapshot is kept, and shows once the snapshot lands', async () => {
   const assessmentId = randomUUID();
-  const scored: RecordEssayScore = {
-    type: 'RecordEssayScore',
-    data: {
-      assessment_id: assessmentId,
-      question_id: design.question_id,
-      revision: 1,
-      score: 3,
-      criteria: [
-        { criterion_id: 'reasoning', band_score: 3, max_band_score: 4, evidence: 'two zones', rationale: 'ok' },
-      ],
-      explanation: 'Names redundancy and failover.',
-      provider: 'openai',
-      model: 'gpt-4o-mini',
-      prompt_version: 'essay-v1',
-      degraded: false,
-      flags: [],
-      needs_review: false,
-      tokens_in: 900,
-      tokens_out: 120,
-      cost_cents: 0.02,
-      latency_ms: 800,
-      job_key: null,
-      embedding: null,
-    },
-    metadata: meta(system, '2025-03-01T09:35:00.000Z'),
-  };
+  const scored = recordEssayScore({ assessment_id: assessmentId, tokens_in: 900, tokens_out: 120, cost_cents: 0.02 });
   // The fixture history is for the fixture's assessment id: re-key it to this spec's own.
   const history = submittedWithEssay.map(
     (e) =>

@@ -11,6 +11,7 @@ import {
   essayText,
   meta,
   orchestrator,
+  recordEssayScore,
   respond,
   roleId,
   started,
@@ -40,30 +41,12 @@ const prometheus = idFromKey('credential', 'prometheus');
 const recommendationId = recommendationIdFor(assessmentId);
 const comment = 'My manager Ada Lovelace (ada@example.com) said so';
 
-const essayScore = (degraded = false): AssessmentCommand => ({
-  type: 'RecordEssayScore',
-  data: {
-    assessment_id: assessmentId,
-    question_id: design.question_id,
-    revision: 1,
-    score: 3,
+const essayScore = (degraded = false): AssessmentCommand =>
+  recordEssayScore({
     criteria: [{ criterion_id: 'reasoning', band_score: 3, max_band_score: 4, evidence: essayText, rationale: 'ok' }],
-    explanation: 'Names redundancy and failover.',
     provider: degraded ? 'offline' : 'openai',
-    model: 'gpt-4o-mini',
-    prompt_version: 'essay-v1',
     degraded,
-    flags: [],
-    needs_review: false,
-    tokens_in: null,
-    tokens_out: null,
-    cost_cents: null,
-    latency_ms: null,
-    job_key: null,
-    embedding: null,
-  },
-  metadata: meta(system, later),
-});
+  });
 
 const evidence = (degraded = false): AssessmentCommand => ({
   type: 'RecordEvidence',

@@ -4,6 +4,7 @@ import type { AssessmentEvent, AssessmentStarted, EssayScored, QuestionSnapshot 
 import type { AssessmentCommand } from '../decide';
 import { assessmentDecider } from '../decide';
 import type { RecordResponses, ResponseInput, StartAssessment } from '../decide';
+import type { RecordEssayScore } from '../essayScoring';
 
 /** Shared fixtures for the assessment specs. */
 
@@ -183,6 +184,47 @@ export const essayScoredDefaults: Pick<
   tokens_out: null,
   embedding: null,
 };
+
+/** Scoring time in the fixtures: after the essay was answered and submitted. */
+export const scoredAt = '2025-03-01T09:35:00.000Z';
+
+/**
+ * The essay processor's report of a score for the fixture essay (`design`), an LLM score by
+ * default; `overrides` change its data (another assessment, a degraded provider, …).
+ */
+export function recordEssayScore(
+  overrides: Partial<RecordEssayScore['data']> = {},
+  actor: Actor = system,
+  now: string = scoredAt,
+): RecordEssayScore {
+  return {
+    type: 'RecordEssayScore',
+    data: {
+      assessment_id: assessmentId,
+      question_id: design.question_id,
+      revision: 1,
+      score: 3,
+      criteria: [
+        { criterion_id: 'reasoning', band_score: 3, max_band_score: 4, evidence: 'two zones', rationale: 'ok' },
+      ],
+      explanation: 'Names redundancy and failover.',
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      prompt_version: 'essay-v1',
+      degraded: false,
+      flags: [],
+      needs_review: false,
+      tokens_in: null,
+      tokens_out: null,
+      cost_cents: null,
+      latency_ms: null,
+      job_key: null,
+      embedding: null,
+      ...overrides,
+    },
+    metadata: meta(actor, now),
+  };
+}
 
 /** A history decided by the decider itself: each command decided on the state the last left. */
 export function decided(history: AssessmentEvent[], ...commands: AssessmentCommand[]): AssessmentEvent[] {
