@@ -7,7 +7,7 @@ import type { Actor } from '../../domain/shared/decider';
 import { listDocuments, type KnowledgeDocumentView } from '../../projections/catalog/queries';
 import { idFromKey } from '../api/commands/idempotency';
 import type { CommandBus } from '../messaging/commandBus';
-import { CliError, withBus, withPlatform, writeOut, type CliIo } from './io';
+import { CliError, withBus, withPlatform, writeOut, type CliIo, textTable } from './io';
 
 const SYSTEM: Actor = { id: 'system:cli', role: 'system' };
 
@@ -154,15 +154,7 @@ export async function allDocuments(pool: Pool, includeRetired: boolean): Promise
 function table(docs: KnowledgeDocumentView[]): string {
   const header = ['document_id', 'version', 'status', 'characters', 'title', 'source_uri'];
   const rows = docs.map((d) => [d.document_id, d.version, d.status, String(d.text_length), d.title, d.source_uri]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows]
-    .map((cells) =>
-      cells
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return textTable(header, rows);
 }
 
 export function documentsCommand(io: CliIo): Command {

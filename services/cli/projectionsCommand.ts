@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { MessageCodec } from '../messaging/messageCodec';
 import { EventLog } from '../replay/eventLog';
 import { projectionStatus, type PartitionLag } from '../replay/projectionStatus';
-import { withPlatform, writeOut, type CliIo } from './io';
+import { withPlatform, writeOut, type CliIo, textTable } from './io';
 import { addRebuildCommands } from './rebuildCommand';
 
 function table(rows: PartitionLag[]): string {
@@ -16,17 +16,7 @@ function table(rows: PartitionLag[]): string {
     `${r.lag_exact ? '' : '≥'}${r.lag_events}`,
     String(r.lag_seconds),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  return (
-    [header, ...lines]
-      .map((cells) =>
-        cells
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
+  return textTable(header, lines) + '\n';
 }
 
 export function projectionsCommand(io: CliIo): Command {

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { AppError } from '../platform/errors';
 import { decodeCursor, DELIVERY_STATUSES, encodeCursor, type DeliveryStatus } from '../webhooks/delivery/deliveries';
 import { DeliveryAdmin, type DeliveryDetails } from '../webhooks/delivery/deliveryAdmin';
-import { CliError, withPlatform, writeOut, type CliIo } from './io';
+import { CliError, withPlatform, writeOut, type CliIo, textTable } from './io';
 
 /** Runs an operation on a subscription's deliveries; the API's errors (not found, conflict) become one line. */
 async function withAdmin<T>(io: CliIo, run: (admin: DeliveryAdmin) => Promise<T>): Promise<T> {
@@ -37,17 +37,7 @@ function table(rows: DeliveryDetails[]): string {
     d.last_attempt ?? '-',
     d.next_attempt_at ?? '-',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  return (
-    [header, ...lines]
-      .map((cells) =>
-        cells
-          .map((c, i) => c.padEnd(widths[i]!))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
+  return textTable(header, lines) + '\n';
 }
 
 const describe = (d: DeliveryDetails) =>

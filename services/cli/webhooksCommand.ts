@@ -24,7 +24,7 @@ import { AppError } from '../platform/errors';
 import type { Platform } from '../platform/platform';
 import { secretIdForCommand, webhookSecretsFrom, type WebhookSecrets } from '../webhooks/secrets';
 import { checkWebhookUrl, webhookUrlPolicy } from '../webhooks/urlPolicy';
-import { CliError, withBus, withPlatform, writeOut, type CliIo } from './io';
+import { CliError, withBus, withPlatform, writeOut, type CliIo, textTable } from './io';
 
 /**
  * `microcred webhooks …`: partners' webhook subscriptions from the operator's shell. The same
@@ -181,15 +181,7 @@ function table(items: WebhookSubscriptionView[]): string {
     s.url,
     s.description ?? '',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [header, ...rows]
-    .map((cells) =>
-      cells
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return textTable(header, rows);
 }
 
 const describeView = (s: WebhookSubscriptionView) =>
