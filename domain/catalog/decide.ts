@@ -6,6 +6,8 @@ import { domainError } from '../shared/errors';
 import type { JsonObject } from '../shared/json';
 import { isPlainObject } from '../shared/json';
 import {
+  codePointLength,
+  controlCharacterProblem,
   describe,
   optionalJsonObject,
   optionalText,
@@ -218,6 +220,8 @@ export function aggregateIdOf(command: CatalogCommand): string {
 // --- Role decisions ----------------------------------------------------------------------------
 
 const MAX_ROLE_NAME = 64;
+/** As many skills as the API contract takes (`maxItems`). */
+const MAX_PROFILE_SKILLS = 50;
 const MAX_DESCRIPTION = 5000;
 
 function validateSkillsProfile(value: unknown): SkillRequirement[] {
@@ -227,15 +231,23 @@ function validateSkillsProfile(value: unknown): SkillRequirement[] {
   if (!Array.isArray(value) || value.length === 0) {
     return fail('must be a non-empty list of {"skill", "level"?, "weight"?}.');
   }
+  if (value.length > MAX_PROFILE_SKILLS)
+    return fail(`must list at most ${MAX_PROFILE_SKILLS} skills (got ${value.length}).`);
   const seen = new Set<string>();
   return value.map((entry, i): SkillRequirement => {
     if (!isPlainObject(entry)) return fail(`[${i}] must be an object {"skill", "level"?, "weight"?}.`);
     const unknownKey = Object.keys(entry).find((k) => !['skill', 'level', 'weight'].includes(k));
     if (unknownKey !== undefined)
       return fail(`[${i}].${unknownKey} is not a known key (allowed: skill, level, weight).`);
-    if (typeof entry.skill !== 'string' || entry.skill.trim().length === 0 || entry.skill.trim().length > 100) {
+    if (
+      typeof entry.skill !== 'string' ||
+      entry.skill.trim().length === 0 ||
+      codePointLength(entry.skill.trim()) > 100
+    ) {
       return fail(`[${i}].skill must be a skill name of 1 to 100 characters.`);
     }
+    const controlProblem = controlCharacterProblem(entry.skill, `[${i}].skill`);
+    if (controlProblem !== undefined) return fail(controlProblem);
     const skill = entry.skill.trim();
     if (seen.has(skill.toLowerCase())) return fail(`lists "${skill}" twice.`);
     seen.add(skill.toLowerCase());
@@ -258,7 +270,7 @@ function validateSkillsProfile(value: unknown): SkillRequirement[] {
 
 function validateRoleDefinition(input: Record<keyof RoleDefinition, unknown>): RoleDefinition {
   return {
-    name: requireText(input.name, 'name', { code: 'INVALID_ROLE', maxLength: MAX_ROLE_NAME }),
+    name: requireText(input.name, 'name', { code: 'INVALID_ROLE', maxLength: MAX_ROLE_NAME, singleLine: true }),
     description: requireText(input.description ?? '', 'description', {
       code: 'INVALID_ROLE',
       allowEmpty: true,
@@ -392,7 +404,7 @@ export function importScoredExamples(command: ImportScoredExamples, state: Quest
     if (typeof text !== 'string' || text.trim().length === 0) {
       return fail(`examples[${i}].text must be a non-empty string.`, { index: i });
     }
-    if (text.length > MAX_EXAMPLE_TEXT) {
+    if (codePointLength(text) > MAX_EXAMPLE_TEXT) {
       return fail(`examples[${i}].text must be at most ${MAX_EXAMPLE_TEXT} characters.`, { index: i });
     }
     if (typeof score !== 'number' || !Number.isFinite(score) || score < 0 || score > state.weight) {
@@ -440,10 +452,15 @@ export function decideQuestion(command: QuestionCommand, state: QuestionState): 
 // --- Credential decisions ----------------------------------------------------------------------
 
 const MAX_TITLE = 300;
-const MAX_SKILLS = 100;
+/** As many skills as the API contract takes (`maxItems`). */
+const MAX_SKILLS = 50;
 
 function validateCredentialDefinition(input: Record<keyof CredentialDefinition, unknown>): CredentialDefinition {
-  const title = requireText(input.title, 'title', { code: 'INVALID_CREDENTIAL', maxLength: MAX_TITLE });
+  const title = requireText(input.title, 'title', {
+    code: 'INVALID_CREDENTIAL',
+    maxLength: MAX_TITLE,
+    singleLine: true,
+  });
   const description = requireText(input.description ?? '', 'description', {
     code: 'INVALID_CREDENTIAL',
     allowEmpty: true,
@@ -454,13 +471,21 @@ function validateCredentialDefinition(input: Record<keyof CredentialDefinition, 
     !Array.isArray(skillsValue) ||
     skillsValue.length === 0 ||
     skillsValue.length > MAX_SKILLS ||
-    !skillsValue.every((s): s is string => typeof s === 'string' && s.trim().length > 0 && s.trim().length <= 100)
+    !skillsValue.every(
+      (s): s is string => typeof s === 'string' && s.trim().length > 0 && codePointLength(s.trim()) <= 100,
+    )
   ) {
     throw domainError(
       'INVALID_CREDENTIAL',
       `skills must be a list of 1 to ${MAX_SKILLS} skill names (each 1 to 100 characters).`,
       { field: 'skills' },
     );
+  }
+  const controlProblem = skillsValue
+    .map((s, i) => controlCharacterProblem(s, `skills[${i}]`))
+    .find((p) => p !== undefined);
+  if (controlProblem !== undefined) {
+    throw domainError('INVALID_CREDENTIAL', controlProblem, { field: 'skills', problem: 'control_character' });
   }
   const skills = skillsValue.map((s) => s.trim());
   const lower = skills.map((s) => s.toLowerCase());

@@ -493,7 +493,7 @@ describe('Catalog decider', () => {
 
       test.each<[string, Partial<CreateCredential['data']>, RegExp]>([
         ['a blank title', { title: '' }, /title must not be empty/],
-        ['no skills', { skills: [] }, /skills must be a list of 1 to 100/],
+        ['no skills', { skills: [] }, /skills must be a list of 1 to 50/],
         ['a blank skill', { skills: ['aws', ' '] }, /skills must be a list/],
         ['a repeated skill', { skills: ['AWS', 'aws'] }, /lists "aws" twice/],
         ['metadata that is not an object', { metadata: 'x' as never }, /metadata must be a JSON object/],

@@ -20,7 +20,29 @@ export interface TextOptions {
   code?: DomainErrorCode;
   /** Allow "" (after trimming). Default false. */
   allowEmpty?: boolean;
+  /** Counted in Unicode code points (as JSON Schema's `maxLength` counts), after trimming. */
   maxLength?: number;
+  /** Refuse control characters (U+0000–U+001F, U+007F) anywhere, even where trimming would drop them. */
+  singleLine?: boolean;
+}
+
+/** Control characters: C0 (U+0000–U+001F, tab and line breaks included) and DEL (U+007F). */
+// eslint-disable-next-line no-control-regex
+export const CONTROL_CHARACTER = /[\u0000-\u001F\u007F]/;
+
+/** The length of `text` in Unicode code points (what JSON Schema's `minLength`/`maxLength` count). */
+export function codePointLength(text: string): number {
+  let n = 0;
+  for (const _ of text) n += 1;
+  return n;
+}
+
+/** Why `text` is not one line of text (names the first control character), or undefined. */
+export function controlCharacterProblem(text: string, field: string): string | undefined {
+  const at = text.search(CONTROL_CHARACTER);
+  if (at < 0) return undefined;
+  const code = text.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0');
+  return `${field} must be one line of text, without control characters (found U+${code} at character ${at + 1}).`;
 }
 
 /** A string, trimmed; non-empty unless `allowEmpty`. */
@@ -30,11 +52,14 @@ export function requireText(value: unknown, field: string, options: TextOptions 
     throw domainError(code, `${field} must be a string, got ${describe(value)}.`, { field });
   const trimmed = value.trim();
   if (!options.allowEmpty && trimmed.length === 0) throw domainError(code, `${field} must not be empty.`, { field });
-  if (options.maxLength !== undefined && trimmed.length > options.maxLength) {
-    throw domainError(code, `${field} must be at most ${options.maxLength} characters (got ${trimmed.length}).`, {
+  const length = codePointLength(trimmed);
+  if (options.maxLength !== undefined && length > options.maxLength) {
+    throw domainError(code, `${field} must be at most ${options.maxLength} characters (got ${length}).`, {
       field,
     });
   }
+  const problem = options.singleLine ? controlCharacterProblem(value, field) : undefined;
+  if (problem !== undefined) throw domainError(code, problem, { field, problem: 'control_character' });
   return trimmed;
 }
 

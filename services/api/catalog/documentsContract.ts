@@ -1,5 +1,6 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import { MAX_DOCUMENT_TEXT, MAX_DOCUMENT_TITLE, MAX_SOURCE_URI } from '../../../domain/catalog/knowledgeDocument';
+import { NO_CONTROL_CHARACTERS, uuidInput } from '../openapi/requestConstraints';
 import {
   authenticatedErrors,
   dateTime,
@@ -22,14 +23,19 @@ export const DOCUMENT_BODY_LIMIT = '4mb';
 const limits = `title 1 to ${MAX_DOCUMENT_TITLE} characters on one line; source_uri an absolute URI (https://…, urn:…); text not blank, at most ${MAX_DOCUMENT_TEXT.toLocaleString('en-US')} characters, plain text (no NUL or other control characters but tab, LF and CR; no U+FFFD from a bad decode). A violation is 422 INVALID_DOCUMENT naming the field (details.field).`;
 
 // Lengths and content are checked by the domain (422 INVALID_DOCUMENT, one clear message), not
-// here (that would be a 400 listing schema keywords): only the shape is.
+// here (that would be a 400 listing schema keywords): only the shape is, and that a title is one
+// line (no control characters; the domain refuses them too).
 export const KnowledgeDocumentInput = {
   type: 'object',
   description: `A knowledge document to add: ${limits} The text is stored exactly as sent (passages are quoted from it by character offsets).`,
   required: ['title', 'source_uri', 'text'],
   additionalProperties: false,
   properties: {
-    title: { type: 'string', description: `1 to ${MAX_DOCUMENT_TITLE} characters` },
+    title: {
+      type: 'string',
+      pattern: NO_CONTROL_CHARACTERS,
+      description: `1 to ${MAX_DOCUMENT_TITLE} characters, one line (no control characters U+0000–U+001F or U+007F)`,
+    },
     source_uri: {
       type: 'string',
       description: `Where the document comes from, quoted with its passages (at most ${MAX_SOURCE_URI} characters)`,
@@ -44,7 +50,7 @@ export const KnowledgeDocumentRevisionInput = {
   description: `A revision: the fields given (not null) replace the current ones, and the document becomes its next version. Same rules as an addition: ${limits}`,
   additionalProperties: false,
   properties: {
-    title: { type: 'string', nullable: true },
+    title: { type: 'string', nullable: true, pattern: NO_CONTROL_CHARACTERS },
     source_uri: { type: 'string', nullable: true },
     text: { type: 'string', nullable: true },
   },
@@ -101,7 +107,7 @@ export const documentSchemas = {
   },
 } as const;
 
-const DocumentId = { name: 'document_id', in: 'path', required: true, schema: { type: 'string' } } as const;
+const DocumentId = { name: 'document_id', in: 'path', required: true, schema: uuidInput } as const;
 
 export const documentPaths = {
   '/catalog/documents': {

@@ -1,5 +1,6 @@
 import type { FromSchema } from 'json-schema-to-ts';
-import { MAX_EXAMPLE_TEXT, MAX_SCORED_EXAMPLES } from '../../../domain/catalog/decide';
+import { MAX_EXAMPLE_TEXT, MAX_EXAMPLES_TEXT_TOTAL, MAX_SCORED_EXAMPLES } from '../../../domain/catalog/decide';
+import { NOT_BLANK } from '../openapi/requestConstraints';
 import {
   JSON_MEDIA,
   authenticatedErrors,
@@ -30,12 +31,13 @@ export const ScoredExamplesImportRequest = {
       type: 'array',
       minItems: 1,
       maxItems: MAX_SCORED_EXAMPLES,
+      description: `At most ${MAX_EXAMPLES_TEXT_TOTAL.toLocaleString('en-US')} characters of text in all (a bound across items that JSON Schema cannot state; 422 INVALID_SCORED_EXAMPLES)`,
       items: {
         type: 'object',
         required: ['text', 'score'],
         additionalProperties: false,
         properties: {
-          text: { type: 'string', minLength: 1, maxLength: MAX_EXAMPLE_TEXT },
+          text: { type: 'string', minLength: 1, maxLength: MAX_EXAMPLE_TEXT, pattern: NOT_BLANK },
           score: { type: 'number', minimum: 0, description: 'From 0 to the question’s weight' },
         },
       },

@@ -9,6 +9,7 @@ import {
   schema,
   uuid,
 } from '../openapi/helpers';
+import { uuidInput } from '../openapi/requestConstraints';
 
 /**
  * The contract of the dashboards (advisors and admins): the assessments list with filters and
@@ -222,8 +223,8 @@ export const dashboardPaths = {
       summary: 'Assessments, newest first, with filters and cursor pagination (advisor, admin)',
       parameters: [
         query('status', { type: 'string', enum: ['in_progress', 'awaiting_async', 'completed', 'failed'] }, 'Status'),
-        query('role_id', uuid, 'Role assessed'),
-        query('user_id', uuid, 'Student'),
+        query('role_id', uuidInput, 'Role assessed'),
+        query('user_id', uuidInput, 'Student'),
         query('degraded', { type: 'boolean' }, 'Scored (partly) by the offline fallback, or an essay failed'),
         query(
           'date_field',
@@ -264,7 +265,7 @@ export const dashboardPaths = {
       parameters: [
         { ...fromParam, description: 'Feedback submitted from (inclusive)' },
         { ...toParam, description: 'Feedback submitted before (exclusive)' },
-        query('credential_id', uuid, 'One credential only'),
+        query('credential_id', uuidInput, 'One credential only'),
         limitParam(50),
       ],
       responses: {

@@ -20,6 +20,15 @@ import {
   schema,
   uuid,
 } from './helpers';
+import {
+  NOT_BLANK,
+  lineOfText,
+  newPassword,
+  nonBlankString,
+  questionTypeVariants,
+  rubricSchemas,
+  uuidInput,
+} from './requestConstraints';
 
 /**
  * The public HTTP contract of microcred, as an OpenAPI 3.0.3 document.
@@ -45,9 +54,24 @@ const questionType = { type: 'string', enum: ['multiple_choice', 'essay', 'profi
 
 const questionFields = {
   question_type: questionType,
-  prompt: { type: 'string', minLength: 1, maxLength: 4000 },
-  choices: { type: 'array', items: { type: 'string' }, nullable: true },
-  rubric: openObject,
+  prompt: {
+    type: 'string',
+    minLength: 1,
+    maxLength: 4000,
+    pattern: NOT_BLANK,
+    description: 'Not blank; may span lines',
+  },
+  choices: {
+    type: 'array',
+    items: nonBlankString,
+    nullable: true,
+    description: 'multiple_choice: at least 2 distinct options; essay and profile: null or absent',
+  },
+  rubric: {
+    type: 'object',
+    description:
+      'Its shape follows question_type (see RUBRICS.md): ChoiceRubric for multiple_choice, EssayRubric for essay, ProfileRubric for profile',
+  },
   weight: { type: 'number', minimum: 0, exclusiveMinimum: true, maximum: 100 },
   required: { type: 'boolean', default: true },
 };
@@ -289,13 +313,13 @@ export const openApiDocument = {
           {
             in: 'query',
             name: 'role_id',
-            schema: { type: 'string' },
+            schema: uuidInput,
             description: 'Optional filter by role',
           },
           {
             in: 'query',
             name: 'page',
-            schema: { type: 'integer', minimum: 1, default: 1 },
+            schema: { type: 'integer', minimum: 1, maximum: 1_000_000, default: 1 },
           },
           {
             in: 'query',
@@ -483,12 +507,12 @@ export const openApiDocument = {
       bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
     },
     parameters: {
-      AssessmentId: { name: 'assessment_id', in: 'path', required: true, schema: { type: 'string' } },
-      RecommendationId: { name: 'recommendation_id', in: 'path', required: true, schema: { type: 'string' } },
-      RoleId: { name: 'role_id', in: 'path', required: true, schema: uuid },
-      QuestionId: { name: 'question_id', in: 'path', required: true, schema: uuid },
-      CredentialId: { name: 'credential_id', in: 'path', required: true, schema: { type: 'string' } },
-      CommandId: { name: 'command_id', in: 'path', required: true, schema: { type: 'string' } },
+      AssessmentId: { name: 'assessment_id', in: 'path', required: true, schema: uuidInput },
+      RecommendationId: { name: 'recommendation_id', in: 'path', required: true, schema: uuidInput },
+      RoleId: { name: 'role_id', in: 'path', required: true, schema: uuidInput },
+      QuestionId: { name: 'question_id', in: 'path', required: true, schema: uuidInput },
+      CredentialId: { name: 'credential_id', in: 'path', required: true, schema: uuidInput },
+      CommandId: { name: 'command_id', in: 'path', required: true, schema: uuidInput },
       IdempotencyKey: {
         name: 'Idempotency-Key',
         in: 'header',
@@ -537,7 +561,7 @@ export const openApiDocument = {
         required: ['role_id'],
         additionalProperties: false,
         properties: {
-          role_id: { type: 'string' },
+          role_id: uuidInput,
           metadata: openObject,
         },
       },
@@ -654,7 +678,7 @@ export const openApiDocument = {
         type: 'object',
         required: ['email', 'password'],
         additionalProperties: false,
-        properties: { email, password },
+        properties: { email, password: newPassword },
       },
       TokenRequest: {
         type: 'object',
@@ -675,7 +699,7 @@ export const openApiDocument = {
         type: 'object',
         required: ['email', 'password', 'role'],
         additionalProperties: false,
-        properties: { email, password, role: userRole },
+        properties: { email, password: newPassword, role: userRole },
       },
       UserCreatedResponse: {
         type: 'object',
@@ -689,7 +713,7 @@ export const openApiDocument = {
         required: ['skill'],
         additionalProperties: false,
         properties: {
-          skill: { type: 'string', minLength: 1, maxLength: 100 },
+          skill: lineOfText(100),
           level: { type: 'integer', minimum: 1, maximum: 5, description: '1 (awareness) to 5 (expert)' },
           weight: { type: 'number', exclusiveMinimum: true, minimum: 0, maximum: 100 },
         },
@@ -716,9 +740,16 @@ export const openApiDocument = {
         required: ['name', 'skills_profile'],
         additionalProperties: false,
         properties: {
-          name: { type: 'string', minLength: 1, maxLength: 64 },
+          name: lineOfText(64),
           description: { type: 'string', minLength: 0, maxLength: 2000 },
-          skills_profile: { type: 'array', minItems: 1, maxItems: 50, items: schema('SkillRequirement') },
+          skills_profile: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 50,
+            items: schema('SkillRequirement'),
+            description:
+              'Each skill at most once, compared case-insensitively after trimming ("SQL" and "sql " are the same skill): a uniqueness by key that JSON Schema cannot state (422 INVALID_ROLE)',
+          },
         },
       },
       Question: {
@@ -757,7 +788,8 @@ export const openApiDocument = {
         type: 'object',
         required: ['role_id', 'question_type', 'prompt', 'rubric', 'weight'],
         additionalProperties: false,
-        properties: { role_id: uuid, ...questionFields },
+        properties: { role_id: uuidInput, ...questionFields },
+        oneOf: questionTypeVariants(true),
       },
       QuestionRevisionInput: {
         type: 'object',
@@ -765,16 +797,26 @@ export const openApiDocument = {
         required: ['question_type', 'prompt', 'rubric', 'weight'],
         additionalProperties: false,
         properties: { ...questionFields },
+        oneOf: questionTypeVariants(false),
       },
+      ...rubricSchemas,
       CredentialInput: {
         type: 'object',
         required: ['title', 'description', 'skills'],
         additionalProperties: false,
         properties: {
-          title: { type: 'string', minLength: 1, maxLength: 300 },
+          title: lineOfText(300),
           description: { type: 'string', minLength: 0, maxLength: 4000 },
-          skills: { type: 'array', minItems: 1, maxItems: 50, items: { type: 'string' } },
-          provider: { type: 'string' },
+          skills: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 50,
+            uniqueItems: true,
+            items: lineOfText(100),
+            description:
+              'Distinct skill names; the server also compares them case-insensitively after trimming ("SQL" and "sql" are one skill), which uniqueItems cannot state (422 INVALID_CREDENTIAL)',
+          },
+          provider: { ...nonBlankString, maxLength: 200 },
           metadata: openObject,
         },
       },

@@ -326,8 +326,17 @@ describe('openApiDocument', () => {
   it('keeps the seed query parameters of GET /catalog/credentials', () => {
     const list = operations().find((o) => o.op.operationId === 'listCredentials');
     expect(list?.op.parameters).toEqual([
-      expect.objectContaining({ in: 'query', name: 'role_id', schema: { type: 'string' } }),
-      expect.objectContaining({ in: 'query', name: 'page', schema: { type: 'integer', minimum: 1, default: 1 } }),
+      // The seed's parameters, with the bounds the server enforces (a UUID, at most page 1,000,000).
+      expect.objectContaining({
+        in: 'query',
+        name: 'role_id',
+        schema: expect.objectContaining({ type: 'string', format: 'uuid' }),
+      }),
+      expect.objectContaining({
+        in: 'query',
+        name: 'page',
+        schema: expect.objectContaining({ type: 'integer', minimum: 1, default: 1 }),
+      }),
       expect.objectContaining({
         in: 'query',
         name: 'page_size',
@@ -380,10 +389,16 @@ describe('openApiDocument', () => {
       [
         'AssessmentStartRequest',
         'open metadata',
-        { role_id: 'r1', metadata: { source: 'web', any: { thing: 1 } } },
+        { role_id: '3f1c2a3e-8d0b-4b7e-9a52-1d6f0c3b2a11', metadata: { source: 'web', any: { thing: 1 } } },
         true,
       ],
-      ['AssessmentStartRequest', 'an unknown field', { role_id: 'r1', cohort: 'x' }, false],
+      [
+        'AssessmentStartRequest',
+        'an unknown field',
+        { role_id: '3f1c2a3e-8d0b-4b7e-9a52-1d6f0c3b2a11', cohort: 'x' },
+        false,
+      ],
+      ['AssessmentStartRequest', 'a role_id that is not a UUID', { role_id: 'r1' }, false],
       ['RegisterRequest', 'email and password', { email: 'ada@example.com', password: 's3cret-enough' }, true],
       ['RegisterRequest', 'no password', { email: 'ada@example.com' }, false],
       ['RegisterRequest', 'a bad email', { email: 'not-an-email', password: 'x' }, false],
@@ -393,7 +408,8 @@ describe('openApiDocument', () => {
         { email: 'a@b.co', password: 'x', role: 'admin' },
         false,
       ],
-      ['CreateUserRequest', 'an advisor', { email: 'a@b.co', password: 'x', role: 'advisor' }, true],
+      ['CreateUserRequest', 'an advisor', { email: 'a@b.co', password: 'Advis0r-password-1', role: 'advisor' }, true],
+      ['CreateUserRequest', 'a password too short', { email: 'a@b.co', password: 'x', role: 'advisor' }, false],
       ['CreateUserRequest', 'an unknown role', { email: 'a@b.co', password: 'x', role: 'root' }, false],
       ['TokenResponse', 'a bearer token', { access_token: 'eyJ', token_type: 'bearer', expires_in: 3600 }, true],
       ['TokenResponse', 'another token type', { access_token: 'eyJ', token_type: 'mac', expires_in: 3600 }, false],
@@ -456,10 +472,23 @@ describe('openApiDocument', () => {
           question_type: 'multiple_choice',
           prompt: 'Pick one',
           choices: ['a', 'b'],
-          rubric: { correct: 'a' },
+          rubric: { scoring: 'choice', select: 'single', correct: ['a'] },
           weight: 100,
         },
         true,
+      ],
+      [
+        'QuestionInput',
+        'a multiple-choice question with an essay rubric',
+        {
+          role_id: '3f1c2a3e-8d0b-4b7e-9a52-1d6f0c3b2a11',
+          question_type: 'multiple_choice',
+          prompt: 'Pick one',
+          choices: ['a', 'b'],
+          rubric: { scoring: 'essay', criteria: [] },
+          weight: 100,
+        },
+        false,
       ],
       [
         'QuestionInput',
@@ -488,7 +517,27 @@ describe('openApiDocument', () => {
       [
         'QuestionRevisionInput',
         'a revision with null choices',
-        { question_type: 'essay', prompt: 'Why?', choices: null, rubric: {}, weight: 2, required: false },
+        {
+          question_type: 'essay',
+          prompt: 'Why?',
+          choices: null,
+          rubric: {
+            scoring: 'essay',
+            criteria: [
+              {
+                id: 'c',
+                description: 'Clarity',
+                weight: 1,
+                bands: [
+                  { score: 0, descriptor: 'Unclear' },
+                  { score: 1, descriptor: 'Clear' },
+                ],
+              },
+            ],
+          },
+          weight: 2,
+          required: false,
+        },
         true,
       ],
       [

@@ -12,6 +12,7 @@ import {
   schema,
   uuid,
 } from '../openapi/helpers';
+import { uuidInput } from '../openapi/requestConstraints';
 
 /**
  * The contract of webhook deliveries (admins): a subscription's deliveries with every attempt,
@@ -23,14 +24,14 @@ const subscriptionId = {
   in: 'path',
   name: 'id',
   required: true,
-  schema: uuid,
+  schema: uuidInput,
   description: 'The webhook subscription',
 } as const;
 const deliveryId = {
   in: 'path',
   name: 'delivery_id',
   required: true,
-  schema: uuid,
+  schema: uuidInput,
   description: 'The delivery',
 } as const;
 

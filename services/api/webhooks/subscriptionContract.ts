@@ -17,6 +17,7 @@ import {
   schema,
   uuid,
 } from '../openapi/helpers';
+import { uuidInput } from '../openapi/requestConstraints';
 
 /**
  * The contract of partners' webhook subscriptions (admin only). Merged into the served document
@@ -157,7 +158,7 @@ export const webhookSubscriptionSchemas = {
   },
 } as const;
 
-const SubscriptionId = { name: 'id', in: 'path', required: true, schema: { type: 'string' } } as const;
+const SubscriptionId = { name: 'id', in: 'path', required: true, schema: uuidInput } as const;
 const tags = ['Webhooks'];
 const adminOnly = errorResponse('Caller is not an admin');
 const notFound = errorResponse('WEBHOOK_SUBSCRIPTION_NOT_FOUND: no such subscription, or it was deleted');
