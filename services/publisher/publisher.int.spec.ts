@@ -1,11 +1,11 @@
 import { KafkaConsumer as RdKafkaConsumer } from '@confluentinc/kafka-javascript';
 import { Type, type Schema } from 'avsc';
 import { randomUUID } from 'node:crypto';
-import { choiceQuestionChoices, singleChoice } from '../../domain/assessment/rubricExamples';
 import {
   allRequiredAnswers,
   createRoleWithQuestions,
   essayAnswer,
+  roleNobodyTeaches,
   startAssessment,
   type RoleFixture,
 } from '../../test/support/catalogFixture';
@@ -95,33 +95,6 @@ async function resultOf(sys: TestSystem, token: string, id: string): Promise<{ s
     180_000,
     `the result of assessment ${id}`,
   );
-}
-
-/** A role whose one skill no credential teaches: its assessments fail (after the job's attempts). */
-async function roleNobodyTeaches(sys: TestSystem): Promise<{ roleId: string; questionId: string }> {
-  const admin = await sys.adminToken();
-  const role = await sys.request('POST', '/api/v1/catalog/roles', {
-    token: admin,
-    body: {
-      name: `Glassblower ${randomUUID().slice(0, 6)}`,
-      description: 'A role whose skill no credential teaches',
-      skills_profile: [{ skill: `glassblowing-${randomUUID()}` }],
-    },
-  });
-  expect(role.status).toBe(201);
-  const question = await sys.request('POST', '/api/v1/catalog/questions', {
-    token: admin,
-    body: {
-      role_id: role.body.role_id,
-      question_type: 'multiple_choice',
-      prompt: 'Which tool orchestrates containers across a cluster?',
-      choices: choiceQuestionChoices,
-      rubric: singleChoice,
-      weight: 1,
-    },
-  });
-  expect(question.status).toBe(201);
-  return { roleId: role.body.role_id, questionId: question.body.question_id };
 }
 
 /** Answers with texts of this run's own (so that a scan for them means something), then submits. */

@@ -121,3 +121,30 @@ export function allRequiredAnswers(role: RoleFixture, essay: string = essayAnswe
     { question_id: role.essay, answer: essay },
   ];
 }
+
+/** A role whose one skill no credential teaches: its assessments fail (after the job's attempts). */
+export async function roleNobodyTeaches(sys: TestSystem): Promise<{ roleId: string; questionId: string }> {
+  const admin = await sys.adminToken();
+  const role = await sys.request('POST', '/api/v1/catalog/roles', {
+    token: admin,
+    body: {
+      name: `Glassblower ${randomUUID().slice(0, 6)}`,
+      description: 'A role whose skill no credential teaches',
+      skills_profile: [{ skill: `glassblowing-${randomUUID()}` }],
+    },
+  });
+  expect(role.status).toBe(201);
+  const question = await sys.request('POST', '/api/v1/catalog/questions', {
+    token: admin,
+    body: {
+      role_id: role.body.role_id,
+      question_type: 'multiple_choice',
+      prompt: 'Which tool orchestrates containers across a cluster?',
+      choices: choiceQuestionChoices,
+      rubric: singleChoice,
+      weight: 1,
+    },
+  });
+  expect(question.status).toBe(201);
+  return { roleId: role.body.role_id, questionId: question.body.question_id };
+}

@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { choiceQuestionChoices, singleChoice } from '../../../domain/assessment/rubricExamples';
-import { createRoleWithQuestions, startAssessment } from '../../../test/support/catalogFixture';
+import { createRoleWithQuestions, roleNobodyTeaches, startAssessment } from '../../../test/support/catalogFixture';
 import { eventCount, submitWithEssay } from '../../../test/support/essays';
 import { loadDemo, searchIndexed, submitDemoAssessment, type DemoRole } from '../../../test/support/demoAssessment';
 import { scoringReply, startFakeOpenAI, type ChatRequestBody, type FakeOpenAI } from '../../../test/support/fakeOpenAI';
@@ -301,32 +299,12 @@ describe('nothing stays awaiting_async', () => {
   test('a role no active credential teaches: the assessment fails with the reason, and the result says so', async () => {
     const sys = await startTestSystem({ PROCESSOR_POLL_MS: '100', PROCESSOR_RETRY_BASE_MS: '100' });
     try {
-      const admin = await sys.adminToken();
-      const role = await sys.request('POST', '/api/v1/catalog/roles', {
-        token: admin,
-        body: {
-          name: `Glassblower ${randomUUID().slice(0, 6)}`,
-          description: 'A role whose skill no credential teaches',
-          skills_profile: [{ skill: `glassblowing-${randomUUID()}` }],
-        },
-      });
-      const question = await sys.request('POST', '/api/v1/catalog/questions', {
-        token: admin,
-        body: {
-          role_id: role.body.role_id,
-          question_type: 'multiple_choice',
-          prompt: 'Which tool orchestrates containers across a cluster?',
-          choices: choiceQuestionChoices,
-          rubric: singleChoice,
-          weight: 1,
-        },
-      });
-      expect(question.status).toBe(201);
+      const glassblower = await roleNobodyTeaches(sys);
       const { token } = await sys.registerAndLogin('student');
-      const id = await startAssessment(sys, token, role.body.role_id);
+      const id = await startAssessment(sys, token, glassblower.roleId);
       const submitted = await sys.request('POST', `/api/v1/assessments/${id}/responses`, {
         token,
-        body: { completed: true, responses: [{ question_id: question.body.question_id, answer: 'kubernetes' }] },
+        body: { completed: true, responses: [{ question_id: glassblower.questionId, answer: 'kubernetes' }] },
       });
       expect(submitted.status).toBe(202);
       const res = await resultOf(sys, token, id);
