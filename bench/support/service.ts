@@ -40,6 +40,8 @@ export async function startBenchService(options: LaunchOptions = {}): Promise<Be
     JWT_SECRET: randomBytes(32).toString('hex'),
     BCRYPT_COST: '8',
     RATE_LIMIT_PER_MINUTE: '100000',
+    // Benches poll sign-ins until a new account is projected; those failures must not lock it.
+    SIGN_IN_MAX_FAILURES: '1000',
     BOOTSTRAP_ADMIN_EMAIL: `admin-${id}@bench.local`,
     BOOTSTRAP_ADMIN_PASSWORD: `Adm1n-${randomBytes(10).toString('hex')}`,
     ...options.env,

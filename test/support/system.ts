@@ -6,6 +6,7 @@ import { deleteTestTopics } from '../../services/replay/testing/topics';
 import { loadConfig, type Config } from '../../services/platform/config';
 import { createElasticsearch } from '../../services/platform/elasticsearch';
 import { startMicrocred, type RunningMicrocred } from '../../services/startMicrocred';
+import { normaliseEmail, userIdForEmail } from '../../domain/shared/ids';
 import { eventually } from './platform';
 
 // Response bodies in specs are read field by field; `any` keeps those reads short. Shapes are
@@ -91,12 +92,26 @@ export async function startTestSystem(overrides: Record<string, string> = {}): P
     return res.status === 200 ? res.body.access_token : undefined;
   };
   let admin: string | undefined;
-  const adminToken = async () =>
-    (admin ??= await eventually(
-      () => login(env.BOOTSTRAP_ADMIN_EMAIL!, env.BOOTSTRAP_ADMIN_PASSWORD!),
-      30_000,
+  const adminId = userIdForEmail(normaliseEmail(env.BOOTSTRAP_ADMIN_EMAIL!));
+  const adminToken = async () => {
+    if (admin) return admin;
+    // Wait for the account, not by signing in: failed sign-ins count towards the per-account lock
+    // (SIGN_IN_MAX_FAILURES), and on a cold broker the bootstrap admin can take longer than that.
+    await eventually(
+      async () => {
+        const { rows } = await running.platform.pool.query(
+          `SELECT 1 FROM user_credentials c JOIN users u ON u.id = c.user_id WHERE c.user_id = $1 AND u.status = 'active'`,
+          [adminId],
+        );
+        return rows.length > 0 ? true : undefined;
+      },
+      60_000,
       'bootstrap admin',
-    ));
+    );
+    const token = await login(env.BOOTSTRAP_ADMIN_EMAIL!, env.BOOTSTRAP_ADMIN_PASSWORD!);
+    if (!token) throw new Error('the bootstrap admin exists but cannot sign in');
+    return (admin = token);
+  };
   return {
     config,
     running,
