@@ -74,10 +74,16 @@ describe('the deliverer killed (SIGKILL) mid-retry', () => {
       `SELECT status, webhook_id FROM webhook_events WHERE scope = $1 AND subscription_id = $2`,
       [sys.config.KAFKA_TOPIC_PREFIX, id],
     );
-    // Left behind: the delivered one still under its lease (it will lapse), the others waiting.
+    // Left behind: the others waiting, and the one answered as the deliverer died. The kill races
+    // the recording of that answer: mostly the process dies first (the delivery stays under its
+    // lease, which will lapse, and it is made again), sometimes it records the 204 just before.
     expect(rows).toHaveLength(5);
-    expect(rows.find((r) => r.webhook_id === killed)?.status).toBe('delivering');
-    for (const r of rows) expect(['pending', 'delivering', 'retrying']).toContain(r.status);
+    const killedStatus = rows.find((r) => r.webhook_id === killed)?.status;
+    expect(['delivering', 'delivered']).toContain(killedStatus);
+    const madeAgain = killedStatus === 'delivering';
+    for (const r of rows.filter((x) => x.webhook_id !== killed)) {
+      expect(['pending', 'delivering', 'retrying']).toContain(r.status);
+    }
 
     up = true;
     deliverer(2);
@@ -105,7 +111,7 @@ describe('the deliverer killed (SIGKILL) mid-retry', () => {
     // allows): the same webhook-id and body, the partner's key to process it once. Every other
     // event reached the partner once.
     const again = partner.delivered().filter((r) => r.webhookId === killed);
-    expect(again).toHaveLength(2);
+    expect(again).toHaveLength(madeAgain ? 2 : 1);
     expect(new Set(again.map((r) => r.body)).size).toBe(1);
     for (const e of published.filter((x) => x.id !== killed)) {
       expect(partner.delivered().filter((r) => r.webhookId === e.id)).toHaveLength(1);
@@ -113,8 +119,13 @@ describe('the deliverer killed (SIGKILL) mid-retry', () => {
     // Its attempts are on record: the one the kill interrupted (with its outcome, or without one
     // when the process died before writing it), then the one that completed the delivery.
     const interrupted = body.items.find((d) => d.webhook_id === killed)!;
-    expect(interrupted.attempts).toHaveLength(3);
-    expect([null, 204]).toContain(interrupted.attempts[1]!.response_code);
-    expect(interrupted.attempts[2]).toMatchObject({ attempt_number: 3, response_code: 204 });
+    if (madeAgain) {
+      expect(interrupted.attempts).toHaveLength(3);
+      expect([null, 204]).toContain(interrupted.attempts[1]!.response_code);
+      expect(interrupted.attempts[2]).toMatchObject({ attempt_number: 3, response_code: 204 });
+    } else {
+      expect(interrupted.attempts).toHaveLength(2);
+      expect(interrupted.attempts[1]).toMatchObject({ attempt_number: 2, response_code: 204 });
+    }
   });
 });
