@@ -9,6 +9,7 @@ import {
   design,
   meta,
   orchestrator,
+  recordEssayScore,
   student,
   system,
   essayText,
@@ -23,23 +24,9 @@ const inProgress = inProgressWithEssay;
 const submitted = submittedWithEssay;
 
 function record(overrides: Partial<RecordEssayScore['data']> = {}, actor = system): RecordEssayScore {
-  return {
-    type: 'RecordEssayScore',
-    data: {
-      assessment_id: assessmentId,
-      question_id: design.question_id,
-      revision: 1,
-      score: 3,
-      criteria: [
-        { criterion_id: 'reasoning', band_score: 3, max_band_score: 4, evidence: 'two zones', rationale: 'ok' },
-      ],
-      explanation: 'Names redundancy and failover.',
-      provider: 'openai',
-      model: 'gpt-4o-mini',
-      prompt_version: 'essay-v1',
-      degraded: false,
-      flags: [],
-      needs_review: false,
+  // The shared LLM score, with the usage and vector these specs check.
+  return recordEssayScore(
+    {
       tokens_in: 900,
       tokens_out: 120,
       cost_cents: 0.02,
@@ -48,8 +35,9 @@ function record(overrides: Partial<RecordEssayScore['data']> = {}, actor = syste
       embedding: { provider: 'minilm-onnx', model: 'all-MiniLM-L6-v2', vector: [0.6, 0.8] },
       ...overrides,
     },
-    metadata: meta(actor, later),
-  };
+    actor,
+    later,
+  );
 }
 
 function fail(overrides: Partial<ReportEssayScoringFailed['data']> = {}): ReportEssayScoringFailed {
